@@ -1,0 +1,3 @@
+from portal.blueprints.accounts.views import account_bp, bp
+
+__all__ = ["account_bp", "bp"]

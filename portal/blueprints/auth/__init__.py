@@ -1,0 +1,3 @@
+from portal.blueprints.auth.views import bp
+
+__all__ = ["bp"]

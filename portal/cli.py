@@ -1,0 +1,62 @@
+"""The ``portal`` command: Flask's commands plus worker, demo and sandbox."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+
+@click.command("worker")
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker_command(queues: tuple[str, ...], burst: bool) -> None:
+    """Run a stock RQ worker (with the scheduler) on QUEUES, default all."""
+    from flask import current_app
+    from rq import Worker
+
+    from portal.extensions import db
+    from portal.jobs.queues import redis_connection
+
+    names = list(queues) or list(current_app.config["RQ_QUEUES"])
+    db.engine.dispose()  # no pooled connection may cross the work-horse fork
+    worker = Worker(names, connection=redis_connection())
+    worker.work(with_scheduler=True, burst=burst)
+
+
+@click.command("create-demo-data")
+@with_appcontext
+def create_demo_data_command() -> None:
+    """Create the demo users and accounts (idempotent) and print how to log in."""
+    from portal.demo import create_demo_data, describe_demo
+
+    create_demo_data()
+    click.echo(describe_demo())
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(worker_command)
+    app.cli.add_command(create_demo_data_command)
+
+
+def _cli() -> FlaskGroup:
+    from portal import create_app
+    from portal.demo import demo_command
+
+    group = FlaskGroup(create_app=create_app, help="The accounting-firm portal.")
+    group.add_command(demo_command)
+    try:
+        from portal.exact.sandbox.cli import sandbox_command
+    except ImportError:  # the sandbox package is optional in a slim install
+        pass
+    else:
+        group.add_command(sandbox_command)
+    return group
+
+
+def main() -> None:
+    _cli()(prog_name="portal")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Settings from the environment, with embedded defaults for a laptop.
+
+Secrets come only from the environment. On a laptop (no SECRET_KEY set) a random key
+is generated and kept in the instance folder, so sessions survive a restart but the
+key is never in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+LANGUAGES = ("en", "nl")
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance_path: str, filename: str, make) -> str:
+    """A secret generated once per laptop and kept under instance/ (never committed)."""
+    path = Path(instance_path) / filename
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # The web server and the worker share the file: wait for a lock instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the settings dict from the environment; nothing here connects anywhere."""
+    env = os.environ
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    mail_server = env.get("MAIL_SERVER")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY")
+        or _instance_secret(instance_path, "secret_key", lambda: secrets.token_hex(32)),
+        "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY")
+        or _instance_secret(instance_path, "token_encryption_key", _new_fernet_key),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "REDIS_URL": env.get("REDIS_URL"),
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "portal@localhost"),
+        # The outbox page shows every stored mail in the browser: for the demo only.
+        "OUTBOX_PAGE": _bool("OUTBOX_PAGE", False),
+        "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        "LOGIN_LIMIT_PER_EMAIL": env.get("LOGIN_LIMIT_PER_EMAIL", "5 per 5 minutes"),
+        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 5 minutes"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": LANGUAGES,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "EXACT_BASE_URL": env.get("EXACT_BASE_URL"),
+        "EXACT_CLIENT_ID": env.get("EXACT_CLIENT_ID"),
+        "EXACT_CLIENT_SECRET": env.get("EXACT_CLIENT_SECRET"),
+        "EXACT_REDIRECT_URI": env.get("EXACT_REDIRECT_URI"),
+        "RQ_QUEUES": ("mail", "default", "sync"),
+    }

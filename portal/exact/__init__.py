@@ -1,0 +1,1 @@
+"""Exact Online: OAuth and token store, HTTP client, divisions, sync, and the sandbox server."""

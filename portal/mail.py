@@ -1,0 +1,36 @@
+"""Sending mail: render now (in the user's language), store, deliver from a worker."""
+
+from __future__ import annotations
+
+from flask import render_template
+from rq import Retry
+
+from portal.extensions import db
+from portal.jobs.queues import enqueue_after_commit
+from portal.models import OutboxMessage
+
+
+def send_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Store a message rendered from ``emails/<template>.txt|.html``; a worker delivers it.
+
+    The message is part of the caller's transaction: it is delivered only if that commits.
+    """
+    message = OutboxMessage(
+        recipient=recipient,
+        subject=subject,
+        body_text=render_template(f"emails/{template}.txt", **context),
+        body_html=render_template(f"emails/{template}.html", **context),
+    )
+    db.session.add(message)
+    db.session.flush()
+    from portal.jobs.mail import deliver_mail
+
+    enqueue_after_commit(
+        "mail",
+        deliver_mail,
+        message.id,
+        job_id=f"mail-{message.id}",
+        retry=Retry(max=3, interval=[10, 60, 300]),
+        failure_ttl=7 * 24 * 3600,
+    )
+    return message

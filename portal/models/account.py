@@ -1,0 +1,67 @@
+"""Accounts (client accounts and office portals) and who may use them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+
+
+class AccountKind(enum.StrEnum):
+    CLIENT = "client"
+    PORTAL = "portal"
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+    @property
+    def is_admin(self) -> bool:
+        return self in (Role.OWNER, Role.ADMIN)
+
+
+def _enum(cls, name: str) -> Enum:
+    return Enum(
+        cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16
+    )
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships = relationship("Membership", back_populates="account", cascade="all, delete-orphan")
+
+    @property
+    def is_portal(self) -> bool:
+        return self.kind == AccountKind.PORTAL
+
+    def __repr__(self) -> str:
+        return f"<Account {self.id} {self.kind} {self.name!r}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User", back_populates="memberships")
+    account = relationship("Account", back_populates="memberships")

@@ -1,0 +1,175 @@
+"""Shared fixtures. Real Redis always: REDIS_URL/TEST_REDIS_URL, else an embedded server."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+
+def _worker_number() -> int:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0)
+
+
+@pytest.fixture(scope="session")
+def redis_base_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    if url:
+        return url
+    from portal.redis_server import start_embedded_redis
+
+    return start_embedded_redis(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_base_url) -> str:
+    """One logical database per xdist worker, so parallel workers never share keys."""
+    conn = redis.Redis.from_url(redis_base_url)
+    databases = int(conn.config_get("databases").get("databases", 16))
+    db = 1 + _worker_number() % (databases - 1)
+    parts = urlsplit(redis_base_url)
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}?db={db}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@pytest.fixture
+def redis_conn(redis_url):
+    """A real Redis connection on an empty database."""
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def _admin_url(url: str) -> str:
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if url.startswith("postgresql://")
+        else url
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """PostgreSQL when TEST_DATABASE_URL/DATABASE_URL names one (a fresh database per xdist
+    worker, made from it), else a SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url or url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(_admin_url(url))
+    name = f"{base.database}_pytest_{_worker_number()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SERVER_NAME": "portal.test",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in real use
+    "MAIL_SERVER": None,
+    "OUTBOX_PAGE": False,
+}
+
+
+def make_test_app(database_url: str, redis_url: str, **overrides):
+    """The app as tests use it; an override of None removes a setting."""
+    from portal import create_app
+
+    config = {
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "TOKEN_ENCRYPTION_KEY": FERNET_KEY,
+        **overrides,
+    }
+    return create_app({k: v for k, v in config.items() if v is not None or k == "MAIL_SERVER"})
+
+
+FERNET_KEY = "kV3W7C1S0p2k9m8gq0xH0b3n3rQ2vY6uJ3t9rG4H5aE="
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url, redis_base_url):
+    """The test database at the migrations' head, made once per session."""
+    from flask_migrate import upgrade
+
+    app = make_test_app(database_url, redis_base_url)
+    with app.app_context():
+        upgrade()
+        from portal.extensions import db
+
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated_database, redis_url, redis_conn):
+    application = make_test_app(migrated_database, redis_url)
+    with application.app_context():
+        yield application
+        _empty_tables(application)
+
+
+def _empty_tables(application) -> None:
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    db.session.remove()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    from portal.extensions import db as database
+
+    return database
+
+
+@pytest.fixture
+def client(app):
+    from tests.helpers import PortalClient
+
+    app.test_client_class = PortalClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` logs the test client in through the real login form."""
+    from tests.factories import PASSWORD
+
+    def _login(user, password: str = PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login

@@ -1,0 +1,54 @@
+"""Factories for test data: plain functions that add rows and flush."""
+
+from __future__ import annotations
+
+import itertools
+
+from portal.extensions import db
+from portal.models import Account, AccountKind, Membership, Role, User
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def make_user(
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    language: str | None = None,
+) -> User:
+    n = next(_seq)
+    user = User(
+        email=email or f"user{n}@example.com",
+        name=name or f"User {n}",
+        password=password,
+        language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_account(
+    name: str | None = None, kind: AccountKind = AccountKind.CLIENT, owner: User | None = None
+) -> Account:
+    account = Account(name=name or f"Company {next(_seq)}", kind=kind)
+    db.session.add(account)
+    db.session.flush()
+    if owner is not None:
+        add_member(account, owner, Role.OWNER)
+    return account
+
+
+def add_member(account: Account, user: User, role: Role = Role.MEMBER) -> Membership:
+    membership = Membership(account=account, user=user, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def make_user_with_account(**kwargs) -> tuple[User, Account]:
+    user = make_user(**kwargs)
+    account = make_account(owner=user)
+    db.session.commit()
+    return user, account
