@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,10 +20,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from portal.config import load_config
+    from portal.config import finish_config, load_config
 
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
+    finish_config(app.config)
     _init_redis(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -83,6 +84,8 @@ def select_locale() -> str:
 
     from portal.config import LANGUAGES
 
+    if not has_request_context():
+        return "en"
     if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
         return current_user.language
     if session.get("language") in LANGUAGES:

@@ -39,21 +39,30 @@ def _new_fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
-def _engine_options(database_url: str) -> dict:
-    if database_url.startswith("sqlite"):
+def normalize_database_url(url: str) -> str:
+    """PostgreSQL URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def finish_config(config: dict) -> None:
+    """Settings that follow from others, applied after the caller's overrides."""
+    url = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
         # The web server and the worker share the file: wait for a lock instead of failing.
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        options = {"connect_args": {"timeout": 30}}
+    else:
+        options = {"pool_pre_ping": True}
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
 
 
 def load_config(instance_path: str) -> dict:
     """Build the settings dict from the environment; nothing here connects anywhere."""
     env = os.environ
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     mail_server = env.get("MAIL_SERVER")
     return {
         "SECRET_KEY": env.get("SECRET_KEY")
@@ -61,7 +70,6 @@ def load_config(instance_path: str) -> dict:
         "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY")
         or _instance_secret(instance_path, "token_encryption_key", _new_fernet_key),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": env.get("REDIS_URL"),
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": int(env.get("MAIL_PORT", "587")),

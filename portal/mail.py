@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import render_template
+from flask_babel import force_locale
 from rq import Retry
 
 from portal.extensions import db
@@ -10,17 +13,22 @@ from portal.jobs.queues import enqueue_after_commit
 from portal.models import OutboxMessage
 
 
-def send_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
+def send_mail(
+    recipient: str, subject, template: str, language: str | None = None, **context
+) -> OutboxMessage:
     """Store a message rendered from ``emails/<template>.txt|.html``; a worker delivers it.
 
-    The message is part of the caller's transaction: it is delivered only if that commits.
+    ``subject`` may be a lazy string: it is rendered in ``language`` (the recipient's), else in
+    the current one. The message is part of the caller's transaction: it is delivered only if
+    that commits.
     """
-    message = OutboxMessage(
-        recipient=recipient,
-        subject=subject,
-        body_text=render_template(f"emails/{template}.txt", **context),
-        body_html=render_template(f"emails/{template}.html", **context),
-    )
+    with force_locale(language) if language else nullcontext():
+        message = OutboxMessage(
+            recipient=recipient,
+            subject=str(subject),
+            body_text=render_template(f"emails/{template}.txt", **context),
+            body_html=render_template(f"emails/{template}.html", **context),
+        )
     db.session.add(message)
     db.session.flush()
     from portal.jobs.mail import deliver_mail

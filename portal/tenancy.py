@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import abort, g
+from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -84,10 +84,10 @@ def get_for_account(model: type[M], object_id: Any, account: Account | None = No
 
 def navigation_context() -> dict[str, Any]:
     """Template globals: the switcher's accounts and the current account."""
-    if not current_user.is_authenticated:
-        return {"switcher_accounts": [], "account": g.get("account"), "role": g.get("role")}
+    user = current_user if has_request_context() else None
+    signed_in = getattr(user, "is_authenticated", False)
     return {
-        "switcher_accounts": accessible_accounts(current_user),
+        "switcher_accounts": accessible_accounts(user) if signed_in else [],
         "account": g.get("account"),
         "role": g.get("role"),
     }

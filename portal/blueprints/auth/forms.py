@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.config import LANGUAGES
@@ -56,5 +57,8 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     language = SelectField(
         _l("Language"),
-        choices=[("", _l("Browser's language")), *[(code, code.upper()) for code in LANGUAGES]],
+        choices=[
+            SelectChoice("", _l("Browser's language")),
+            *[SelectChoice(code, code.upper()) for code in LANGUAGES],
+        ],
     )
