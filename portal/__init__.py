@@ -94,15 +94,32 @@ def select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.blueprints.access import bp as access_bp
     from portal.blueprints.accounts import account_bp
     from portal.blueprints.accounts import bp as accounts_bp
+    from portal.blueprints.audit import bp as audit_bp
     from portal.blueprints.auth import bp as auth_bp
     from portal.blueprints.dev import bp as dev_bp
+    from portal.blueprints.exact import bp as exact_bp
+    from portal.blueprints.invitations import bp as invitations_bp
+    from portal.blueprints.modules import bp as modules_bp
+    from portal.blueprints.portal import bp as portal_bp
+    from portal.blueprints.portal import portals_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(account_bp)
-    app.register_blueprint(dev_bp)
+    for blueprint in (
+        auth_bp,
+        accounts_bp,
+        account_bp,
+        access_bp,
+        invitations_bp,
+        portals_bp,
+        portal_bp,
+        modules_bp,
+        audit_bp,
+        exact_bp,
+        dev_bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def _register_errors(app: Flask) -> None:

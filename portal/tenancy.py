@@ -11,16 +11,20 @@ from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from portal.extensions import db
-from portal.models import Account, Membership, Role, User
+from portal.models import Account, Membership, PortalLink, PortalLinkStatus, Role, User
 
 M = TypeVar("M")
 
 
+ROLE_STRENGTH = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+SWITCHER_CLIENTS_PER_PORTAL = 50
+
+
 def accessible_accounts(user: User) -> list[tuple[Account, Role]]:
-    """Every account the user may enter, with the role they have there."""
+    """Every account the user is a member of, with their role (portals first)."""
     rows = db.session.execute(
         select(Account, Membership.role)
         .join(Membership, Membership.account_id == Account.id)
@@ -30,24 +34,90 @@ def accessible_accounts(user: User) -> list[tuple[Account, Role]]:
     return [(account, role) for account, role in rows]
 
 
+def portal_clients_for_switcher(user: User, limit: int = SWITCHER_CLIENTS_PER_PORTAL):
+    """Per portal of the user: (its first clients by name, its number of clients).
+
+    Two queries whatever the number of clients; at most ``limit`` rows per portal are loaded.
+    """
+    portal_ids = select(Membership.account_id).where(Membership.user_id == user.id)
+    active = (PortalLink.portal_id.in_(portal_ids), PortalLink.status == PortalLinkStatus.ACTIVE)
+    totals = dict(
+        db.session.execute(
+            select(PortalLink.portal_id, func.count()).where(*active).group_by(PortalLink.portal_id)
+        ).all()
+    )
+    if not totals:
+        return {}
+    ranked = (
+        select(
+            PortalLink.portal_id.label("portal_id"),
+            Account.id.label("client_id"),
+            func.row_number()
+            .over(partition_by=PortalLink.portal_id, order_by=(Account.name, Account.id))
+            .label("position"),
+        )
+        .join(Account, Account.id == PortalLink.client_id)
+        .where(*active)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.portal_id, Account)
+        .join(Account, Account.id == ranked.c.client_id)
+        .where(ranked.c.position <= limit)
+        .order_by(ranked.c.portal_id, ranked.c.position)
+    ).all()
+    grouped: dict[int, list[Account]] = {pid: [] for pid in totals}
+    for portal_id, client in rows:
+        grouped[portal_id].append(client)
+    return {pid: (clients, totals[pid]) for pid, clients in grouped.items()}
+
+
+def _derived_role(user: User, account_id: int) -> tuple[Role | None, int | None]:
+    """The role a portal member gets in a client account linked to their portal."""
+    row = db.session.execute(
+        select(PortalLink.role, Membership.role, PortalLink.portal_id)
+        .join(Membership, Membership.account_id == PortalLink.portal_id)
+        .where(
+            PortalLink.client_id == account_id,
+            PortalLink.status == PortalLinkStatus.ACTIVE,
+            Membership.user_id == user.id,
+        )
+    ).first()
+    if row is None:
+        return None, None
+    link_role, portal_role, portal_id = row
+    role = Role.ADMIN if link_role.is_admin and portal_role.is_admin else Role.MEMBER
+    return role, portal_id
+
+
 def role_for(user: User, account_id: int) -> Role | None:
-    """The user's role in the account, or None when they may not enter it."""
-    return db.session.scalar(
+    """The user's role in the account (direct, or through a portal), or None: no access."""
+    return access_for(user, account_id)[0]
+
+
+def access_for(user: User, account_id: int) -> tuple[Role | None, int | None]:
+    """(role, portal id when the access comes through a portal)."""
+    direct = db.session.scalar(
         select(Membership.role).where(
             Membership.user_id == user.id, Membership.account_id == account_id
         )
     )
+    derived, portal_id = _derived_role(user, account_id)
+    if derived and (direct is None or ROLE_STRENGTH[derived] > ROLE_STRENGTH[direct]):
+        return derived, portal_id
+    return direct, portal_id
 
 
 def enter_account(account_id: int) -> Account:
     """Load the account in the URL for the current user, or 404. Sets ``g.account``/``g.role``."""
     if not current_user.is_authenticated:
         abort(404)
-    role = role_for(current_user, account_id)
+    role, portal_id = access_for(current_user, account_id)
     account = db.session.get(Account, account_id) if role else None
     if account is None:
         abort(404)
     g.account, g.role = account, role
+    g.via_portal = db.session.get(Account, portal_id) if portal_id else None
     return account
 
 
@@ -63,6 +133,14 @@ def require_admin() -> None:
     current_account()
     if not g.role.is_admin:
         abort(403)
+
+
+def require_portal() -> Account:
+    """The current account must be a portal; a client account has no portal pages (404)."""
+    account = current_account()
+    if not account.is_portal:
+        abort(404)
+    return account
 
 
 def scoped(model: type[M], account: Account | None = None) -> Select:
@@ -88,6 +166,16 @@ def navigation_context() -> dict[str, Any]:
     signed_in = getattr(user, "is_authenticated", False)
     return {
         "switcher_accounts": accessible_accounts(user) if signed_in else [],
+        "switcher_clients": portal_clients_for_switcher(user) if signed_in else {},
+        "via_portal": g.get("via_portal"),
+        "enabled_modules": _enabled_modules(),
         "account": g.get("account"),
         "role": g.get("role"),
     }
+
+
+def _enabled_modules() -> set[str]:
+    from portal.modules import enabled_keys
+
+    account = g.get("account")
+    return enabled_keys(account) if account is not None else set()

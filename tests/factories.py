@@ -52,3 +52,47 @@ def make_user_with_account(**kwargs) -> tuple[User, Account]:
     account = make_account(owner=user)
     db.session.commit()
     return user, account
+
+
+BILLING = {
+    "billing_company": "Kantoor BV",
+    "billing_vat_number": "NL123456789B01",
+    "billing_address": "Kerkstraat 1, 1000 AA Amsterdam",
+    "billing_email": "facturen@kantoor.example",
+}
+
+
+def make_portal(
+    owner: User, name: str = "Kantoor Portaal", email: str | None = None, billing: bool = True
+) -> Account:
+    """A portal with its owner (and complete billing details unless ``billing=False``)."""
+    from portal.clients.portals import BillingDetails, create_portal
+
+    details = BillingDetails(
+        company=BILLING["billing_company"],
+        vat_number=BILLING["billing_vat_number"],
+        address=BILLING["billing_address"],
+        email=BILLING["billing_email"],
+    )
+    portal = create_portal(owner, name, email or f"portal{next(_seq)}@kantoor.example", details)
+    if not billing:
+        portal.billing_company = None
+    db.session.commit()
+    return portal
+
+
+def link_client(portal: Account, client: Account, status: str = "active", role: Role = Role.ADMIN):
+    from portal.models import PortalLink, PortalLinkOrigin, PortalLinkStatus
+    from portal.models.base import utcnow
+
+    link = PortalLink(
+        portal_id=portal.id,
+        client_id=client.id,
+        status=PortalLinkStatus(status),
+        origin=PortalLinkOrigin.GRANTED,
+        role=role,
+        activated_at=utcnow() if status == "active" else None,
+    )
+    db.session.add(link)
+    db.session.commit()
+    return link

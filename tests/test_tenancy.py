@@ -91,3 +91,16 @@ def test_accessible_accounts_lists_portals_first(db):
     db.session.commit()
     kinds = [acc.kind for acc, _role in accessible_accounts(user)]
     assert kinds == [AccountKind.PORTAL, AccountKind.CLIENT]
+
+
+def test_switcher_lists_a_portals_first_clients_and_their_number(db):
+    from portal.tenancy import portal_clients_for_switcher
+    from tests.factories import link_client, make_portal
+
+    user, _own = make_user_with_account()
+    portal = make_portal(user)
+    for name in ["C", "A", "B", "D"]:
+        link_client(portal, make_account(name=name))
+    link_client(portal, make_account(name="Pending"), status="pending")
+    clients, total = portal_clients_for_switcher(user, limit=3)[portal.id]
+    assert [c.name for c in clients] == ["A", "B", "C"] and total == 4

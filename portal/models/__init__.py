@@ -1,13 +1,20 @@
 """Database models. Import from here: ``from portal.models import User, Account``."""
 
+from portal.models.access import Invitation, PortalLink, PortalLinkOrigin, PortalLinkStatus
 from portal.models.account import Account, AccountKind, Membership, Role
 from portal.models.audit import AuditEvent
+from portal.models.module import AccountModule
 from portal.models.outbox import OutboxMessage
 from portal.models.user import User, normalize_email
 
 __all__ = [
     "Account",
     "AccountKind",
+    "AccountModule",
+    "Invitation",
+    "PortalLink",
+    "PortalLinkOrigin",
+    "PortalLinkStatus",
     "AuditEvent",
     "Membership",
     "OutboxMessage",

@@ -38,14 +38,37 @@ class Account(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A portal: the address clients grant access to, and who pays (billing details).
+    portal_email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    billing_company: Mapped[str | None] = mapped_column(String(200))
+    billing_vat_number: Mapped[str | None] = mapped_column(String(20))
+    billing_address: Mapped[str | None] = mapped_column(String(500))
+    billing_email: Mapped[str | None] = mapped_column(String(254))
+    # A client account: its own details, and the portal that pays for it ("in eigen beheer").
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    billed_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
 
     memberships = relationship("Membership", back_populates="account", cascade="all, delete-orphan")
 
     @property
     def is_portal(self) -> bool:
         return self.kind == AccountKind.PORTAL
+
+    @property
+    def has_complete_billing(self) -> bool:
+        return all(
+            (
+                self.billing_company,
+                self.billing_vat_number,
+                self.billing_address,
+                self.billing_email,
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.kind} {self.name!r}>"

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from portal.clients.vat import is_valid_vat
+
+VAT_HINT = _l("Dutch (NL123456789B01) or Belgian (BE0123456749) VAT number.")
+
+
+def valid_vat(form, field) -> None:
+    if field.data and not is_valid_vat(field.data):
+        raise ValidationError(_l("This is not a valid Dutch or Belgian VAT number."))
+
+
+class BillingForm(FlaskForm):
+    billing_company = StringField(
+        _l("Company name for invoices"), validators=[DataRequired(), Length(max=200)]
+    )
+    billing_vat_number = StringField(
+        _l("VAT number"), validators=[DataRequired(), valid_vat], description=VAT_HINT
+    )
+    billing_address = TextAreaField(_l("Address"), validators=[DataRequired(), Length(max=500)])
+    billing_email = EmailField(
+        _l("Billing e-mail"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+
+
+class PortalForm(BillingForm):
+    name = StringField(
+        _l("Portal name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("Usually the name of your accounting office."),
+    )
+    portal_email = EmailField(
+        _l("Portal e-mail address"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        description=_l("Your clients grant this address access in their access management."),
+    )
+
+
+class ManagedClientForm(FlaskForm):
+    name = StringField(_l("Client name"), validators=[DataRequired(), Length(max=200)])
+    vat_number = StringField(
+        _l("VAT number"), validators=[Optional(), valid_vat], description=VAT_HINT
+    )
+    contact_email = EmailField(
+        _l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    invite_owner = BooleanField(_l("Invite the contact as owner of the account"))
+
+    def validate_invite_owner(self, field) -> None:
+        if field.data and not self.contact_email.data:
+            raise ValidationError(_l("Fill in the contact e-mail to invite the client."))

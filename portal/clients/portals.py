@@ -1,0 +1,161 @@
+"""Office portals: create one, add the clients that granted access, create clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal import audit
+from portal.clients.access import grant_access, portal_with_email
+from portal.clients.errors import AccessError
+from portal.clients.vat import normalize_vat
+from portal.extensions import db
+from portal.models import (
+    Account,
+    AccountKind,
+    Membership,
+    PortalLink,
+    PortalLinkOrigin,
+    PortalLinkStatus,
+    Role,
+    User,
+    normalize_email,
+)
+from portal.models.base import utcnow
+
+
+@dataclass
+class BillingDetails:
+    company: str
+    vat_number: str
+    address: str
+    email: str
+
+
+def create_portal(owner: User, name: str, portal_email: str, billing: BillingDetails) -> Account:
+    """A new portal for an office; its creator is the owner."""
+    portal_email = normalize_email(portal_email)
+    if portal_with_email(portal_email) is not None:
+        raise AccessError(_("Another portal already uses this e-mail address."))
+    portal = Account(kind=AccountKind.PORTAL, name=name, portal_email=portal_email)
+    set_billing(portal, billing)
+    db.session.add(portal)
+    db.session.flush()
+    db.session.add(Membership(account_id=portal.id, user=owner, role=Role.OWNER))
+    audit.record(portal, "portal.created", target=name, portal_email=portal_email)
+    return portal
+
+
+def set_billing(portal: Account, billing: BillingDetails) -> None:
+    portal.billing_company = billing.company
+    portal.billing_vat_number = normalize_vat(billing.vat_number)
+    portal.billing_address = billing.address
+    portal.billing_email = normalize_email(billing.email)
+
+
+def pending_link(portal: Account, link_id: int) -> PortalLink:
+    """A pending link of this portal; an error if the client revoked access meanwhile."""
+    link = db.session.scalar(
+        select(PortalLink).where(PortalLink.id == link_id, PortalLink.portal_id == portal.id)
+    )
+    if link is None:
+        raise AccessError(_("This client has revoked the access in the meantime."))
+    if link.status != PortalLinkStatus.PENDING:
+        raise AccessError(_("This client account has already been added."))
+    return link
+
+
+def add_client(portal: Account, link_id: int) -> PortalLink:
+    """A portal admin adds a client that granted access: every portal member can enter it."""
+    link = pending_link(portal, link_id)
+    link.status, link.activated_at = PortalLinkStatus.ACTIVE, utcnow()
+    audit.record(portal, "portal.client_added", target=link.client.name)
+    audit.record(link.client, "access.portal_added", target=portal.name)
+    return link
+
+
+def create_managed_client(
+    portal: Account, name: str, vat_number: str, contact_email: str, invite_owner: bool, actor: User
+) -> Account:
+    """A client account "in eigen beheer": linked to the portal and billed to it."""
+    if not portal.has_complete_billing:
+        raise AccessError(
+            _(
+                "Complete the portal's billing details first: the client accounts "
+                "you create are billed to the portal."
+            )
+        )
+    client = Account(
+        kind=AccountKind.CLIENT,
+        name=name,
+        vat_number=normalize_vat(vat_number),
+        contact_email=normalize_email(contact_email),
+        billed_to_id=portal.id,
+    )
+    db.session.add(client)
+    db.session.flush()
+    db.session.add(
+        PortalLink(
+            portal_id=portal.id,
+            client_id=client.id,
+            status=PortalLinkStatus.ACTIVE,
+            origin=PortalLinkOrigin.CREATED,
+            role=Role.ADMIN,
+            activated_at=utcnow(),
+        )
+    )
+    audit.record(portal, "portal.client_created", target=name, billed_to=portal.name)
+    audit.record(client, "account.created", target=name, billed_to=portal.name)
+    if invite_owner and contact_email:
+        grant_access(client, contact_email, Role.OWNER, actor)
+    return client
+
+
+@dataclass
+class ClientRow:
+    link: PortalLink
+    client: Account
+    billed_to_portal: bool
+
+
+@dataclass
+class ClientPage:
+    rows: list[ClientRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def client_list(
+    portal: Account,
+    search: str = "",
+    status: PortalLinkStatus | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> ClientPage:
+    """The portal's clients: one query for the page and one for the count, never one per row."""
+    where = [PortalLink.portal_id == portal.id]
+    if status is not None:
+        where.append(PortalLink.status == status)
+    if search:
+        where.append(func.lower(Account.name).contains(search.strip().lower(), autoescape=True))
+    base = (
+        select(PortalLink, Account).join(Account, Account.id == PortalLink.client_id).where(*where)
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = db.session.execute(
+        base.order_by(Account.name, Account.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return ClientPage(
+        rows=[ClientRow(link, client, client.billed_to_id == portal.id) for link, client in rows],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
