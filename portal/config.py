@@ -71,6 +71,8 @@ def load_config(instance_path: str) -> dict:
         or _instance_secret(instance_path, "token_encryption_key", _new_fernet_key),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env.get("REDIS_URL"),
+        # Where the portal is reached; for links in mails sent outside a request.
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),

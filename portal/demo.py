@@ -18,25 +18,87 @@ import click
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS = {
     "office": ("Olga Office", "office@demo.example"),
+    "staff": ("Sam Staff", "staff@demo.example"),
     "client": ("Kees Klant", "client@demo.example"),
+    "garage": ("An Peeters", "an@garage.example"),
+    "florist": ("Fleur Bloem", "fleur@bloem.example"),
+}
+PORTAL_EMAIL = "portaal@demo.example"
+OWN_ACCOUNTS = {
+    "office": "Olga Office (own account)",
+    "staff": "Sam Staff (own account)",
+    "client": "Bakkerij De Klant",
+    "garage": "Garage Peeters",
+    "florist": "Bloemenwinkel Fleur",
 }
 
 
 def create_demo_data() -> None:
-    """Demo users with their own accounts; safe to run again."""
-    from portal.blueprints.auth.views import create_user_with_account, user_by_email
+    """An office portal with active and pending clients; safe to run again."""
     from portal.extensions import db
 
-    companies = {"office": "Boekhoudkantoor Demo (own account)", "client": "Bakkerij De Klant"}
-    for key, (name, email) in DEMO_USERS.items():
-        if user_by_email(email) is None:
-            create_user_with_account(name, email, DEMO_PASSWORD, companies[key])
+    users = _demo_users()
+    if _demo_portal() is None:
+        _create_demo_portal(users)
     db.session.commit()
+
+
+def _demo_users() -> dict:
+    from portal.blueprints.auth.views import create_user_with_account, user_by_email
+
+    users = {}
+    for key, (name, email) in DEMO_USERS.items():
+        users[key] = user_by_email(email) or create_user_with_account(
+            name, email, DEMO_PASSWORD, OWN_ACCOUNTS[key]
+        )
+    return users
+
+
+def _demo_portal():
+    from portal.clients.access import portal_with_email
+
+    return portal_with_email(PORTAL_EMAIL)
+
+
+def _own_account(user):
+    from portal.models import Role
+
+    return next(m.account for m in user.memberships if m.role == Role.OWNER)
+
+
+def _create_demo_portal(users: dict) -> None:
+    from portal.clients import access, portals
+    from portal.extensions import db
+    from portal.models import Membership, Role
+
+    billing = portals.BillingDetails(
+        company="Boekhoudkantoor Demo BV",
+        vat_number="NL123456789B01",
+        address="Kerkstraat 1\n1000 AA Amsterdam",
+        email="facturen@demo.example",
+    )
+    portal = portals.create_portal(users["office"], "Boekhoudkantoor Demo", PORTAL_EMAIL, billing)
+    db.session.flush()
+    db.session.add(Membership(account_id=portal.id, user=users["staff"], role=Role.MEMBER))
+    # Active: the bakery granted the portal access and the office added it.
+    link = access.grant_access(
+        _own_account(users["client"]), PORTAL_EMAIL, Role.ADMIN, users["client"]
+    )
+    db.session.flush()
+    portals.add_client(portal, link.id)
+    # Pending: these clients granted access; the office has not added them yet.
+    for key in ("garage", "florist"):
+        access.grant_access(_own_account(users[key]), PORTAL_EMAIL, Role.ADMIN, users[key])
+    # In eigen beheer: created by the office and billed to it.
+    for name, vat in (("Café De Hoek", "NL987654321B01"), ("Schilderwerken Jansen", "")):
+        portals.create_managed_client(portal, name, vat, "", False, users["office"])
 
 
 def describe_demo() -> str:
     lines = [f"Demo users (password for each: {DEMO_PASSWORD}):"]
     lines += [f"  {email:<24} {name}" for name, email in DEMO_USERS.values()]
+    lines.append(f"The office portal 'Boekhoudkantoor Demo' ({PORTAL_EMAIL}) belongs to")
+    lines.append("office@demo.example: 3 active clients, 2 waiting to be added.")
     return "\n".join(lines)
 
 
@@ -58,11 +120,13 @@ def _start_worker() -> subprocess.Popen:
 def demo_command(host: str, port: int) -> None:
     """Run the demo: web server, worker + scheduler, embedded Redis, SQLite, demo data."""
     from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
 
     from portal import create_app
 
     app = create_app()
     _prepare_environment(Path(app.instance_path))
+    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     app = create_app()  # again, now that the environment names Redis for every process
     with app.app_context():
         upgrade()
@@ -74,7 +138,7 @@ def demo_command(host: str, port: int) -> None:
     click.echo(describe_demo())
     click.echo("=" * 64 + "\n")
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

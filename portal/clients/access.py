@@ -6,7 +6,7 @@ until a portal admin adds it); granting to anyone else invites that person.
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -30,6 +30,7 @@ from portal.models import (
 )
 from portal.models.access import INVITATION_LIFETIME
 from portal.models.base import utcnow
+from portal.urls import external_url
 
 INVITATION_SALT = "invitation"
 portal_link_removed_hooks: list = []  # called with (client_id, portal_id) after a link goes
@@ -103,7 +104,7 @@ def _grant_to_portal(client: Account, portal: Account, role: Role, actor: User) 
         client=client,
         portal=portal,
         actor=actor,
-        link=url_for("portal.clients", account_id=portal.id, _external=True),
+        link=external_url("portal.clients", account_id=portal.id),
     )
     return link
 
@@ -144,7 +145,7 @@ def invitation_from_token(token: str) -> Invitation | None:
 
 
 def _send_invitation(invitation: Invitation, actor: User) -> None:
-    link = url_for("invitations.show", token=invitation_token(invitation), _external=True)
+    link = external_url("invitations.show", token=invitation_token(invitation))
     send_mail(
         invitation.email,
         _l("%(name)s invites you to %(account)s", name=actor.name, account=invitation.account.name),
