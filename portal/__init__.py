@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.blueprints.auth import bp as auth_bp
     from portal.blueprints.dev import bp as dev_bp
     from portal.blueprints.exact import bp as exact_bp
+    from portal.blueprints.exact import oauth_bp as exact_oauth_bp
     from portal.blueprints.invitations import bp as invitations_bp
     from portal.blueprints.modules import bp as modules_bp
     from portal.blueprints.portal import bp as portal_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
         modules_bp,
         audit_bp,
         exact_bp,
+        exact_oauth_bp,
         dev_bp,
     ):
         app.register_blueprint(blueprint)

@@ -173,3 +173,36 @@ def login(client):
         return client
 
     return _login
+
+
+# --- the Exact sandbox ----------------------------------------------------------------------
+
+EXACT_REDIRECT_URI = "http://127.0.0.1:5000/exact/callback"
+
+
+@pytest.fixture
+def exact_sandbox():
+    """The Exact sandbox over real HTTP on a free port; its clock frozen at the real now,
+    so the portal's and the sandbox's clocks agree until a test moves both."""
+    import time
+
+    from portal.exact.sandbox import start_sandbox_in_thread
+    from portal.exact.sandbox.clock import SandboxClock
+
+    server = start_sandbox_in_thread(clock=SandboxClock(time.time(), speed=0))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def exact_app(app, exact_sandbox):
+    """The portal app pointed at the sandbox as its Exact Online."""
+    from portal.exact.sandbox.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    app.config.update(
+        EXACT_BASE_URL=exact_sandbox.url,
+        EXACT_CLIENT_ID=DEMO_CLIENT_ID,
+        EXACT_CLIENT_SECRET=DEMO_CLIENT_SECRET,
+        EXACT_REDIRECT_URI=EXACT_REDIRECT_URI,
+    )
+    return app

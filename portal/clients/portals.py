@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from portal.extensions import db
 from portal.models import (
     Account,
     AccountKind,
+    ExactDivisionLink,
     Membership,
     PortalLink,
     PortalLinkOrigin,
@@ -65,6 +67,22 @@ def pending_link(portal: Account, link_id: int) -> PortalLink:
     if link.status != PortalLinkStatus.PENDING:
         raise AccessError(_("This client account has already been added."))
     return link
+
+
+def portal_client(portal: Account, client_id: int) -> Account:
+    """A client account actively linked to the portal, or 404."""
+    client = db.session.scalar(
+        select(Account)
+        .join(PortalLink, PortalLink.client_id == Account.id)
+        .where(
+            PortalLink.portal_id == portal.id,
+            PortalLink.client_id == client_id,
+            PortalLink.status == PortalLinkStatus.ACTIVE,
+        )
+    )
+    if client is None:
+        abort(404)
+    return client
 
 
 def add_client(portal: Account, link_id: int) -> PortalLink:
@@ -118,6 +136,7 @@ class ClientRow:
     link: PortalLink
     client: Account
     billed_to_portal: bool
+    exact_link: ExactDivisionLink | None = None
 
 
 @dataclass
@@ -146,7 +165,10 @@ def client_list(
     if search:
         where.append(func.lower(Account.name).contains(search.strip().lower(), autoescape=True))
     base = (
-        select(PortalLink, Account).join(Account, Account.id == PortalLink.client_id).where(*where)
+        select(PortalLink, Account, ExactDivisionLink)
+        .join(Account, Account.id == PortalLink.client_id)
+        .outerjoin(ExactDivisionLink, ExactDivisionLink.account_id == Account.id)
+        .where(*where)
     )
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))
@@ -154,7 +176,10 @@ def client_list(
         base.order_by(Account.name, Account.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return ClientPage(
-        rows=[ClientRow(link, client, client.billed_to_id == portal.id) for link, client in rows],
+        rows=[
+            ClientRow(link, client, client.billed_to_id == portal.id, exact_link)
+            for link, client, exact_link in rows
+        ],
         total=total,
         page=page,
         per_page=per_page,

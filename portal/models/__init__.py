@@ -3,6 +3,12 @@
 from portal.models.access import Invitation, PortalLink, PortalLinkOrigin, PortalLinkStatus
 from portal.models.account import Account, AccountKind, Membership, Role
 from portal.models.audit import AuditEvent
+from portal.models.exact import (
+    ConnectionStatus,
+    ExactConnection,
+    ExactDivisionLink,
+    LinkStatus,
+)
 from portal.models.module import AccountModule
 from portal.models.outbox import OutboxMessage
 from portal.models.user import User, normalize_email
@@ -16,6 +22,10 @@ __all__ = [
     "PortalLinkOrigin",
     "PortalLinkStatus",
     "AuditEvent",
+    "ConnectionStatus",
+    "ExactConnection",
+    "ExactDivisionLink",
+    "LinkStatus",
     "Membership",
     "OutboxMessage",
     "Role",

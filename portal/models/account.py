@@ -27,9 +27,14 @@ class Role(enum.StrEnum):
         return self in (Role.OWNER, Role.ADMIN)
 
 
-def _enum(cls, name: str) -> Enum:
+def _enum(cls, name: str, length: int = 16) -> Enum:
+    """An enum stored as its values in a plain string column (portable, easy to migrate)."""
     return Enum(
-        cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16
+        cls,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=length,
     )
 
 

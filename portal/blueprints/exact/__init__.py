@@ -1,13 +1,24 @@
-"""The Exact Online module's pages (unreachable while the module is off)."""
+"""The Exact Online module: connect once, then activate or overwrite per client account."""
 
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
+from portal.blueprints.exact.forms import ActivateForm, ConnectForm
 from portal.blueprints.scoped import account_blueprint
+from portal.clients.portals import portal_client
+from portal.exact import connections
+from portal.exact.connections import ConnectError
+from portal.exact.errors import ExactError
+from portal.extensions import db
+from portal.models import Account, LinkStatus
 from portal.modules import require_module
+from portal.tenancy import require_admin
 
 bp = account_blueprint("exact", __name__, "/exact")
+oauth_bp = Blueprint("exact_oauth", __name__, url_prefix="/exact")
 
 
 @bp.before_request
@@ -15,6 +26,232 @@ def _module_on():
     require_module(g.account, "exact_online")
 
 
+def _user():
+    return current_user._get_current_object()
+
+
 @bp.route("/")
 def overview():
-    return render_template("exact/overview.html")
+    connection = connections.connection_of(g.account)
+    own_link = None if g.account.is_portal else connections.link_of(g.account)
+    return render_template(
+        "exact/overview.html",
+        connection=connection,
+        form=ConnectForm(),
+        own_link=own_link,
+        reauth_reason=_reason(connection),
+    )
+
+
+def _reason(connection) -> str | None:
+    if connection is None or connection.status_reason is None:
+        return None
+    return connection.status_reason
+
+
+@bp.route("/connect", methods=["POST"])
+def connect():
+    require_admin()
+    form = ConnectForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the country of your Exact Online."), "error")
+        return redirect(url_for("exact.overview"))
+    try:
+        url = connections.start_authorization(g.account, form.country.data, form.force_login.data)
+    except ConnectError as error:
+        flash(error.message, "error")
+        return redirect(url_for("exact.overview"))
+    return redirect(url)
+
+
+@oauth_bp.route("/callback")
+@login_required
+def callback():
+    """Exact sends the person back here with ``code`` and ``state`` (or ``error``)."""
+    pending = connections.pending_account_id()
+    if pending is None:
+        return _callback_error(
+            ConnectError(
+                _(
+                    "This answer from Exact Online does not belong to "
+                    "a connection started here. Start connecting "
+                    "again from the portal."
+                ),
+                403,
+            )
+        )
+    # The person must still be an admin of the account that started connecting.
+    from portal.tenancy import access_for
+
+    role, _via = access_for(current_user, pending)
+    if role is None or not role.is_admin:
+        abort(404)
+    try:
+        account_id, result = connections.finish_authorization(request.args, _user())
+    except ConnectError as error:
+        db.session.rollback()
+        if error.status == 403:
+            return _callback_error(error)
+        flash(error.message, "error")
+        return redirect(url_for("exact.overview", account_id=pending))
+    db.session.commit()
+    if result.reconnected:
+        flash(
+            _(
+                "Exact Online is connected again as %(user)s. Every client link is kept.",
+                user=result.connection.exact_user_name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("Exact Online is connected as %(user)s.", user=result.connection.exact_user_name),
+            "success",
+        )
+    if result.unreachable_clients:
+        flash(
+            _(
+                "This Exact user cannot reach the administrations of: %(names)s. Grant them in "
+                "Exact Online or reconnect as another user.",
+                names=", ".join(result.unreachable_clients),
+            ),
+            "warning",
+        )
+    return redirect(url_for("exact.overview", account_id=account_id))
+
+
+def _callback_error(error: ConnectError):
+    return render_template(
+        "errors/error.html", code=error.status, message=error.message
+    ), error.status
+
+
+@bp.route("/disconnect", methods=["POST"])
+def disconnect():
+    require_admin()
+    connection = connections.connection_of(g.account) or abort(404)
+    connections.disconnect(connection)
+    db.session.commit()
+    flash(
+        _("Exact Online is disconnected. The client links are kept for when you connect again."),
+        "success",
+    )
+    return redirect(url_for("exact.overview"))
+
+
+@bp.route("/divisions/refresh", methods=["POST"])
+def refresh_divisions():
+    require_admin()
+    connection = connections.connection_of(g.account) or abort(404)
+    try:
+        connections.refresh_division_list(connection)
+    except ExactError as error:
+        db.session.rollback()
+        flash(error.user_message, "error")
+    else:
+        db.session.commit()
+        flash(_("The list of administrations is up to date."), "success")
+    return redirect(request.form.get("next") or url_for("exact.overview"))
+
+
+def _target_client(client_id: int) -> Account:
+    """A client account this account may link: a client of the portal, or itself."""
+    if g.account.is_portal:
+        return portal_client(g.account, client_id)
+    if client_id != g.account.id:
+        abort(404)
+    return g.account
+
+
+@bp.route("/clients/<int:client_id>")
+def client_link(client_id: int):
+    client = _target_client(client_id)
+    connection = connections.connection_of(g.account)
+    link = connections.link_of(client)
+    chosen = request.args.get("division", type=int)
+    return render_template(
+        "exact/client_link.html",
+        client=client,
+        connection=connection,
+        link=link,
+        form=ActivateForm(),
+        chosen=chosen,
+        chosen_division=connections.division_by_code(connection, chosen)
+        if connection and chosen
+        else None,
+    )
+
+
+@bp.route("/clients/<int:client_id>/activate", methods=["POST"])
+def activate(client_id: int):
+    require_admin()
+    client = _target_client(client_id)
+    connection = connections.connection_of(g.account)
+    if connection is None or not connection.is_usable:
+        flash(_("Connect Exact Online first."), "error")
+        return redirect(url_for("exact.overview"))
+    form = ActivateForm()
+    if not form.validate_on_submit():
+        flash(_("Choose an administration."), "error")
+        return redirect(url_for("exact.client_link", client_id=client.id))
+    overwrite = form.overwrite.data == "1"
+    if overwrite and form.confirm.data != "1":
+        return redirect(
+            url_for("exact.client_link", client_id=client.id, division=form.division.data)
+        )
+    try:
+        link = connections.activate(client, connection, form.division.data, _user(), overwrite)
+        db.session.flush()
+        connections.probe_rights(link)
+    except (ConnectError, ExactError) as error:
+        db.session.rollback()
+        flash(
+            getattr(error, "message", None)
+            if isinstance(error, ConnectError)
+            else error.user_message,
+            "error",
+        )
+        return redirect(url_for("exact.client_link", client_id=client.id))
+    db.session.commit()
+    flash(
+        _(
+            "%(client)s is linked to administration %(code)s %(name)s.",
+            client=client.name,
+            code=link.division_code,
+            name=link.division_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("exact.client_link", client_id=client.id))
+
+
+@bp.route("/clients/<int:client_id>/confirm", methods=["POST"])
+def confirm_identity(client_id: int):
+    require_admin()
+    client = _target_client(client_id)
+    link = connections.link_of(client)
+    if link is None or link.status != LinkStatus.BLOCKED:
+        abort(404)
+    try:
+        connections.confirm_identity(link, _user())
+    except ConnectError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The administration's new details are confirmed; the link works again."), "success")
+    return redirect(url_for("exact.client_link", client_id=client.id))
+
+
+@bp.route("/clients/<int:client_id>/rights", methods=["POST"])
+def check_rights(client_id: int):
+    require_admin()
+    client = _target_client(client_id)
+    link = connections.link_of(client) or abort(404)
+    try:
+        connections.probe_rights(link)
+    except ExactError as error:
+        db.session.rollback()
+        flash(error.user_message, "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("exact.client_link", client_id=client.id))
