@@ -24,6 +24,35 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     worker.work(with_scheduler=True, burst=burst)
 
 
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the single scheduler that enqueues the periodic jobs (a standby waits)."""
+    from portal.jobs.queues import redis_connection
+    from portal.jobs.schedule import run_single_scheduler
+
+    run_single_scheduler(redis_connection())
+
+
+@click.command("rotate-token-key")
+@with_appcontext
+def rotate_token_key_command() -> None:
+    """Re-encrypt stored Exact tokens with the first key of TOKEN_ENCRYPTION_KEY."""
+    from sqlalchemy import select
+
+    from portal.crypto import rotate
+    from portal.extensions import db
+    from portal.models import ExactConnection
+
+    count = 0
+    for connection in db.session.scalars(select(ExactConnection)):
+        if connection.tokens_encrypted:
+            connection.tokens_encrypted = rotate(connection.tokens_encrypted)
+            count += 1
+    db.session.commit()
+    click.echo(f"Re-encrypted the tokens of {count} connection(s).")
+
+
 @click.command("create-demo-data")
 @with_appcontext
 def create_demo_data_command() -> None:
@@ -36,6 +65,8 @@ def create_demo_data_command() -> None:
 
 def register_commands(app) -> None:
     app.cli.add_command(worker_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(rotate_token_key_command)
     app.cli.add_command(create_demo_data_command)
 
 

@@ -110,8 +110,8 @@ def _prepare_environment(instance: Path) -> None:
         os.environ["REDIS_URL"] = start_embedded_redis(instance / "redis")
 
 
-def _start_worker() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"], env=os.environ.copy())
+def _start(*command: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "portal.cli", *command], env=os.environ.copy())
 
 
 @click.command("demo")
@@ -131,7 +131,7 @@ def demo_command(host: str, port: int) -> None:
     with app.app_context():
         upgrade()
         create_demo_data()
-    children = [_start_worker()]
+    children = [_start("worker"), _start("scheduler")]
     click.echo("\n" + "=" * 64)
     click.echo(f"Portal:  http://{host}:{port}/")
     click.echo(f"Mail:    http://{host}:{port}/dev/outbox   (mail is kept here, not sent)")

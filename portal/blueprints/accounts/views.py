@@ -36,4 +36,10 @@ def dashboard():
     member_count = db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.account_id == g.account.id)
     )
-    return render_template("accounts/dashboard.html", member_count=member_count)
+    from portal.exact.connections import connection_of
+
+    return render_template(
+        "accounts/dashboard.html",
+        member_count=member_count,
+        exact_connection=connection_of(g.account),
+    )

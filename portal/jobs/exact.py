@@ -1,0 +1,79 @@
+"""Exact jobs: keep connections alive, and tell the office when one has stopped working."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.exact import connections
+from portal.exact.errors import ExactError
+from portal.extensions import db
+from portal.jobs.context import app_job
+from portal.mail import send_mail
+from portal.models import ConnectionStatus, ExactConnection, Membership, User
+from portal.urls import external_url
+
+log = logging.getLogger(__name__)
+REFRESH_WHEN_WITHIN = timedelta(days=7)
+
+
+@app_job
+def keep_connections_alive() -> dict:
+    """Refresh every connection whose refresh token would die within a week unused, and
+    alert the admins of connections that need a person to reconnect (once per breakage)."""
+    refreshed = failed = 0
+    due = db.session.scalars(
+        select(ExactConnection).where(
+            ExactConnection.status == ConnectionStatus.CONNECTED,
+            ExactConnection.refresh_token_expires_at < connections.now() + REFRESH_WHEN_WITHIN,
+        )
+    ).all()
+    for connection in due:
+        try:
+            if connections.token_manager(connection).force_refresh(connection.id) is not None:
+                refreshed += 1
+        except ExactError as error:
+            failed += 1
+            log.warning("keep-alive of connection %s failed: %s", connection.id, error)
+    alerted = alert_broken_connections()
+    return {"refreshed": refreshed, "failed": failed, "alerted": alerted}
+
+
+def alert_broken_connections() -> int:
+    """Mail the admins of each connection that needs re-authorisation, once."""
+    db.session.expire_all()
+    broken = db.session.scalars(
+        select(ExactConnection).where(
+            ExactConnection.status == ConnectionStatus.NEEDS_REAUTHORIZATION,
+            ExactConnection.alerted_at.is_(None),
+        )
+    ).all()
+    for connection in broken:
+        link = external_url("exact.overview", account_id=connection.account_id)
+        for admin in account_admins(connection.account_id):
+            send_mail(
+                admin.email,
+                _l("Exact Online stopped working for %(name)s", name=connection.account.name),
+                "exact_connection_broken",
+                language=admin.language,
+                connection=connection,
+                user=admin,
+                link=link,
+            )
+        connection.alerted_at = connections.now()
+    db.session.commit()
+    return len(broken)
+
+
+def account_admins(account_id: int) -> list[User]:
+    rows = db.session.scalars(
+        select(User).join(Membership).where(Membership.account_id == account_id)
+    ).all()
+    return [u for u in rows if _is_admin(u, account_id)]
+
+
+def _is_admin(user: User, account_id: int) -> bool:
+    return any(m.account_id == account_id and m.role.is_admin for m in user.memberships)
