@@ -74,10 +74,13 @@ def redirect_uri() -> str:
 # --- tokens and the API client ----------------------------------------------------------------
 
 
-def token_manager(connection: ExactConnection) -> TokenManager:
+def token_manager(connection: ExactConnection, use_lock: bool = True) -> TokenManager:
+    """Single-flight refresh across processes (``use_lock=False`` only to prove the lock)."""
     client_id, secret = client_credentials()
     refresh = partial(oauth.refresh_tokens, connection.base_url, client_id, secret, clock=now)
-    return TokenManager(DatabaseTokenStore(), redis_connection(), refresh, clock=now)
+    return TokenManager(
+        DatabaseTokenStore(), redis_connection(), refresh, clock=lambda: now(), use_lock=use_lock
+    )
 
 
 def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient:

@@ -42,9 +42,10 @@ def connect(
     return client.get("/exact/callback", query_string={"code": code, "state": state})
 
 
-def control(sandbox, method: str, path: str, **json):
+def control(sandbox, method: str, endpoint: str, **json):
+    """Call the sandbox's control API (``/_sandbox/<endpoint>``) with a JSON body."""
     response = requests.request(
-        method, f"{sandbox.url}/_sandbox/{path.lstrip('/')}", json=json or None, timeout=10
+        method, f"{sandbox.url}/_sandbox/{endpoint.lstrip('/')}", json=json or None, timeout=10
     )
     assert response.status_code < 400, response.text
     return response.json()
