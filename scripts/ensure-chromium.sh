@@ -11,3 +11,4 @@ fi
 echo "Installing Debian's chromium for the browser tests..."
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+[ -x "$CHROMIUM" ] || { echo "Installed 'chromium', but there is still no Chromium at $CHROMIUM." >&2; exit 1; }
