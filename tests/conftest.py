@@ -57,24 +57,32 @@ def _admin_url(url: str) -> str:
     )
 
 
+def _run_id() -> str:
+    """Shared by the xdist workers of one run, different between runs (two people, one server)."""
+    return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid()))[:8]
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory):
     """PostgreSQL when TEST_DATABASE_URL/DATABASE_URL names one (a fresh database per xdist
-    worker, made from it), else a SQLite file."""
+    worker and run, made from it and dropped afterwards), else a SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url or url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     base = make_url(_admin_url(url))
-    name = f"{base.database}_pytest_{_worker_number()}"
+    name = f"{base.database}_pytest_{_run_id()}_{_worker_number()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 TEST_CONFIG = {
