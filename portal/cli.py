@@ -75,13 +75,10 @@ def _cli() -> FlaskGroup:
     from portal.demo import demo_command
 
     group = FlaskGroup(create_app=create_app, help="The accounting-firm portal.")
+    from portal.exact.sandbox.cli import sandbox_command
+
     group.add_command(demo_command)
-    try:
-        from portal.exact.sandbox.cli import sandbox_command
-    except ImportError:  # the sandbox package is optional in a slim install
-        pass
-    else:
-        group.add_command(sandbox_command)
+    group.add_command(sandbox_command)
     return group
 
 

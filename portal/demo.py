@@ -67,6 +67,7 @@ def _own_account(user):
 
 
 def _create_demo_portal(users: dict) -> None:
+    from portal import modules
     from portal.clients import access, portals
     from portal.extensions import db
     from portal.models import Membership, Role
@@ -89,6 +90,7 @@ def _create_demo_portal(users: dict) -> None:
     # Pending: these clients granted access; the office has not added them yet.
     for key in ("garage", "florist"):
         access.grant_access(_own_account(users[key]), PORTAL_EMAIL, Role.ADMIN, users[key])
+    modules.set_enabled(portal, "exact_online", True)
     # In eigen beheer: created by the office and billed to it.
     for name, vat in (("Café De Hoek", "NL987654321B01"), ("Schilderwerken Jansen", "")):
         portals.create_managed_client(portal, name, vat, "", False, users["office"])
@@ -102,12 +104,29 @@ def describe_demo() -> str:
     return "\n".join(lines)
 
 
-def _prepare_environment(instance: Path) -> None:
+SANDBOX_PORT = 5055
+
+
+def _prepare_environment(instance: Path, host: str, port: int) -> bool:
+    """Embedded Redis and, unless a real Exact app is configured, the Exact sandbox.
+
+    Returns whether the sandbox is to be started.
+    """
     os.environ.setdefault("OUTBOX_PAGE", "1")
+    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
+    use_sandbox = not os.environ.get("EXACT_CLIENT_ID")
+    if use_sandbox:
+        from portal.exact.sandbox.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+        os.environ["EXACT_BASE_URL"] = f"http://127.0.0.1:{SANDBOX_PORT}"
+        os.environ["EXACT_CLIENT_ID"] = DEMO_CLIENT_ID
+        os.environ["EXACT_CLIENT_SECRET"] = DEMO_CLIENT_SECRET
+        os.environ["EXACT_REDIRECT_URI"] = f"http://{host}:{port}/exact/callback"
     if not os.environ.get("REDIS_URL"):
         from portal.redis_server import start_embedded_redis
 
         os.environ["REDIS_URL"] = start_embedded_redis(instance / "redis")
+    return use_sandbox
 
 
 def _start(*command: str) -> subprocess.Popen:
@@ -125,17 +144,23 @@ def demo_command(host: str, port: int) -> None:
     from portal import create_app
 
     app = create_app()
-    _prepare_environment(Path(app.instance_path))
-    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
-    app = create_app()  # again, now that the environment names Redis for every process
+    use_sandbox = _prepare_environment(Path(app.instance_path), host, port)
+    app = create_app()  # again, now that the environment names Redis and Exact for all
     with app.app_context():
         upgrade()
         create_demo_data()
     children = [_start("worker"), _start("scheduler")]
+    if use_sandbox:
+        children.append(_start("sandbox", "--port", str(SANDBOX_PORT)))
     click.echo("\n" + "=" * 64)
     click.echo(f"Portal:  http://{host}:{port}/")
     click.echo(f"Mail:    http://{host}:{port}/dev/outbox   (mail is kept here, not sent)")
     click.echo(describe_demo())
+    if use_sandbox:
+        click.echo(
+            f"Exact:   the sandbox on http://127.0.0.1:{SANDBOX_PORT}/ "
+            "(Exact login 'accountant' / 'accountant', or 'client' / 'client')"
+        )
     click.echo("=" * 64 + "\n")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)

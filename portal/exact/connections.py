@@ -278,6 +278,21 @@ def division_by_code(connection: ExactConnection, code: int) -> dict | None:
 # --- linking a client account to a division -------------------------------------------------
 
 
+def suggest_division(connection: ExactConnection, client: Account) -> int | None:
+    """The division that looks like the client's: same VAT number, else the same name."""
+    from portal.clients.vat import normalize_vat
+
+    divisions = connection.divisions or []
+    vat = normalize_vat(client.vat_number)
+    if vat:
+        for division in divisions:
+            if normalize_vat(division["vat"]) == vat:
+                return division["code"]
+    name = client.name.strip().lower()
+    matches = [d["code"] for d in divisions if d["name"].strip().lower() == name]
+    return matches[0] if len(matches) == 1 else None
+
+
 def link_of(client: Account) -> ExactDivisionLink | None:
     return db.session.scalar(
         select(ExactDivisionLink).where(ExactDivisionLink.account_id == client.id)

@@ -336,3 +336,23 @@ def test_members_of_the_portal_cannot_connect(office, client, db, login):
         client.post(f"/a/{office['portal'].id}/exact/connect", data={"country": "nl"}).status_code
         == 403
     )
+
+
+def test_the_pick_list_suggests_the_matching_division_and_never_defaults_to_another(
+    office, client, db, exact_sandbox
+):
+    portal, client_account = office["portal"], office["client"]
+    connect(client, exact_sandbox, portal.id)
+    url = f"/a/{portal.id}/exact/clients/{client_account.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'option value="" >' not in page and "choose the administration" in page
+    assert " selected>" not in page  # nothing matches this client: nothing is preselected
+    division = connections.division_by_code(_connection(db, portal), CLIENT_DIVISION)
+    client_account.vat_number = division["vat"].replace("NL", "nl ")
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert f'<option value="{CLIENT_DIVISION}" selected>' in page
+    assert "Suggested because" in page
+    empty = client.post(f"{url}/activate", data={"division": ""}, follow_redirects=True)
+    assert b"Choose an administration." in empty.data
+    assert db.session.scalar(select(ExactDivisionLink)) is None

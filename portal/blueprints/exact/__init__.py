@@ -179,6 +179,7 @@ def client_link(client_id: int):
         chosen_division=connections.division_by_code(connection, chosen)
         if connection and chosen
         else None,
+        suggested=connections.suggest_division(connection, client) if connection else None,
     )
 
 
@@ -215,7 +216,7 @@ def activate(client_id: int):
     db.session.commit()
     flash(
         _(
-            "%(client)s is linked to administration %(code)s %(name)s.",
+            "%(client)s is linked to administration %(code)s (%(name)s).",
             client=client.name,
             code=link.division_code,
             name=link.division_name,
