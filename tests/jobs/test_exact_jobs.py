@@ -87,6 +87,8 @@ def test_a_broken_connection_alerts_the_admins_once_and_shows_on_the_dashboard(
     assert "stopped working" in mails[0].subject and "revoked" in mails[0].body_text
     page = client.get(f"/a/{portal_id}/").get_data(as_text=True)
     assert 'data-testid="exact-alert"' in page and "revoked" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "revoked" not in title
 
 
 def test_the_scheduler_declares_the_keep_alive_and_enqueues_it(app, redis_conn):
