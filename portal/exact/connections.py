@@ -36,6 +36,7 @@ from portal.models import (
 )
 
 SESSION_KEY = "exact_oauth"
+WEB_MAX_WAIT = 5  # seconds a web request may wait for Exact's minute to reset; jobs wait longer
 COUNTRIES = ("nl", "be", "de", "fr", "es", "co.uk", "com")
 
 
@@ -84,7 +85,10 @@ def token_manager(connection: ExactConnection, use_lock: bool = True) -> TokenMa
 
 
 def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient:
-    """An API client for the connection; every call shares its single-flight token refresh."""
+    """An API client for the connection; every call shares its single-flight token refresh.
+
+    A short ``max_wait`` (a web request) also means fewer, quicker retries of 5xx answers.
+    """
     manager = token_manager(connection)
     limits = RateLimits(
         redis_connection(), scope=client_credentials()[0] or "exact", max_wait=max_wait
@@ -94,6 +98,7 @@ def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient
         token_provider=lambda: manager.access_token(connection.id),
         rate_limits=limits,
         on_unauthorized=lambda rejected: manager.after_unauthorized(connection.id, rejected),
+        **({"max_retries": 2, "backoff": 0.5} if max_wait <= WEB_MAX_WAIT else {}),
     )
 
 
@@ -247,7 +252,7 @@ def unreachable_clients(connection: ExactConnection) -> list[str]:
 
 def refresh_division_list(connection: ExactConnection) -> list[dict]:
     """Ask Exact again which divisions the connection reaches (the "Refresh list" button)."""
-    client = api_client(connection)
+    client = api_client(connection, max_wait=WEB_MAX_WAIT)
     current = connection.exact_current_division or int(client.current_me()["CurrentDivision"])
     _set_divisions(connection, client.divisions(current))
     for link in links_of(connection):
@@ -407,7 +412,7 @@ RIGHTS_PROBES = (
 
 def probe_rights(link: ExactDivisionLink) -> dict:
     """One cheap call per data type the sync needs; per type whether the Exact user may."""
-    client = api_client(link.connection)
+    client = api_client(link.connection, max_wait=WEB_MAX_WAIT)
     results = {}
     for key, endpoint, right in RIGHTS_PROBES:
         try:

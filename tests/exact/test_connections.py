@@ -356,3 +356,37 @@ def test_the_pick_list_suggests_the_matching_division_and_never_defaults_to_anot
     empty = client.post(f"{url}/activate", data={"division": ""}, follow_redirects=True)
     assert b"Choose an administration." in empty.data
     assert db.session.scalar(select(ExactDivisionLink)) is None
+
+
+def test_a_passing_5xx_is_retried_and_a_lasting_one_explained(office, client, db, exact_sandbox):
+    portal = office["portal"]
+    connect(client, exact_sandbox, portal.id)
+    control(
+        exact_sandbox, "POST", "faults", kind="status", status=503, path="system/Divisions", count=1
+    )
+    once = client.post(f"/a/{portal.id}/exact/divisions/refresh", follow_redirects=True)
+    assert b"The list of administrations is up to date." in once.data
+    control(
+        exact_sandbox,
+        "POST",
+        "faults",
+        kind="status",
+        status=503,
+        path="system/Divisions",
+        count=20,
+    )
+    lasting = client.post(f"/a/{portal.id}/exact/divisions/refresh", follow_redirects=True)
+    assert b"internal error" in lasting.data or b"could not be reached" in lasting.data
+    assert _connection(db, portal).status == ConnectionStatus.CONNECTED
+
+
+def test_a_429_is_explained_and_changes_nothing(office, client, db, exact_sandbox):
+    portal = office["portal"]
+    connect(client, exact_sandbox, portal.id)
+    refreshed_at = _connection(db, portal).divisions_refreshed_at
+    control(exact_sandbox, "POST", "faults", kind="rate_limit", path="system/Divisions", count=20)
+    response = client.post(f"/a/{portal.id}/exact/divisions/refresh", follow_redirects=True)
+    assert b"limit" in response.data
+    connection = _connection(db, portal)
+    assert connection.status == ConnectionStatus.CONNECTED
+    assert connection.divisions_refreshed_at == refreshed_at
