@@ -1,0 +1,722 @@
+"""Writing: purchase and general journal entries, documents, attachments, accounts.
+
+Validation failures answer HTTP 500 with Exact's error body in the user's language, as Exact
+does; a malformed body answers 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from flask import Response, request
+
+from .chart import DOCUMENT_TYPES
+from .data import DAY_MS, DivisionData, day_ms, odata_date
+from .entities import JOURNAL_LINE_FIELDS, PURCHASE_LINE_FIELDS, Entity
+from .odata import date_ms
+from .responses import exact_error, json_response
+from .state import SandboxState
+
+if TYPE_CHECKING:
+    from .api import Call
+
+MESSAGES = {
+    "mandatory": ("Mandatory: {}", "Verplicht: {}"),
+    "invalid": ("Invalid: {}", "Ongeldig: {}"),
+    "reference": ("Invalid reference: {}", "Ongeldige referentie: {}"),
+    "no_year": ("Financial year {} does not exist", "Boekjaar {} bestaat niet"),
+}
+SUBJECTS = {
+    "journal": ("Journal", "Dagboek"),
+    "relationship": ("Relationship", "Relatie"),
+    "gl": ("G/L account", "Grootboekrekening"),
+    "amount": ("Amount", "Bedrag"),
+    "vat": ("VAT code", "Btw-code"),
+    "costcenter": ("Cost center", "Kostenplaats"),
+    "costunit": ("Cost unit", "Kostendrager"),
+    "payment": ("Payment condition", "Betalingsconditie"),
+    "document": ("Document", "Document"),
+    "currency": ("Currency", "Valuta"),
+    "lines": ("Lines", "Regels"),
+    "subject": ("Subject", "Onderwerp"),
+    "type": ("Type", "Soort"),
+    "filename": ("File name", "Bestandsnaam"),
+    "attachment": ("Attachment", "Bijlage"),
+    "name": ("Name", "Naam"),
+}
+PROTECTED = {"ID", "EntryID", "Timestamp", "Created", "Modified", "Division"}
+_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
+
+
+class RequestError(Exception):
+    """A body Exact cannot even read: HTTP 400."""
+
+
+class Invalid(Exception):
+    """A validation failure: HTTP 500 with a message in the user's language."""
+
+    def __init__(self, kind: str, subject: str | int) -> None:
+        super().__init__(kind, subject)
+        self.kind = kind
+        self.subject = subject
+
+    def message(self, dutch: bool) -> str:
+        template = MESSAGES[self.kind][1 if dutch else 0]
+        subject = SUBJECTS.get(self.subject, (self.subject, self.subject))  # type: ignore[arg-type]
+        return template.format(subject[1 if dutch else 0])
+
+
+def write(st: SandboxState, call: Call, entity: Entity, base_url: str) -> Response:
+    method = request.method
+    data = st.data(call.division)
+    try:
+        if method == "POST" and call.key is None:
+            handler = POST_HANDLERS.get(entity.name)
+            if handler is None:
+                return exact_error(405, "Method not allowed")
+            row = handler(st, call, data, _body())
+            st.counters.add("bookings", call.client_id, call.division)
+            return _created(row, entity, call, base_url)
+        if call.key is None:
+            return exact_error(405, "Method not allowed")
+        if method == "PUT" and entity.name in ("Accounts", "Documents"):
+            return _put(st, data, entity, call.key, _body())
+        if method == "DELETE":
+            return _delete(st, call, data, entity, call.key)
+        return exact_error(405, "Method not allowed")
+    except Invalid as error:
+        return exact_error(500, error.message(st.user_language_is_dutch(call.username)))
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        raise RequestError("Error processing request stream. The request body is not valid JSON.")
+    return body
+
+
+def _created(row: dict, entity: Entity, call: Call, base_url: str) -> Response:
+    from .api import render
+
+    path = f"{base_url}/api/v1/{call.division}/{entity.standard}"
+    nested = {
+        name for name in ("PurchaseEntryLines", "GeneralJournalEntryLines") if name in entity.fields
+    }
+    item = render(row, entity, list(entity.fields), path, nested)
+    if "return=representation" not in request.headers.get("Prefer", ""):
+        item = {
+            key: (value if key in ("__metadata", entity.key) else None)
+            for key, value in item.items()
+        }
+    return json_response({"d": item}, 201)
+
+
+# ---------------------------------------------------------------- field helpers
+def _guid(body: dict, name: str, subject: str, mandatory: bool = False) -> str | None:
+    value = body.get(name)
+    if value in (None, ""):
+        if mandatory:
+            raise Invalid("mandatory", subject)
+        return None
+    if not isinstance(value, str) or not _GUID.match(value):
+        raise RequestError(
+            f"Error processing request stream. The property '{name}' has an invalid Edm.Guid value."
+        )
+    return value.strip("{}").lower()
+
+
+def _amount(body: dict, name: str, mandatory: bool = False) -> float | None:
+    value = body.get(name)
+    if value is None:
+        if mandatory:
+            raise Invalid("mandatory", "amount")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RequestError(
+            f"Error processing request stream. The property '{name}' is not a valid Edm.Double."
+        )
+    try:
+        return round(float(value), 2)
+    except ValueError as error:
+        raise RequestError(
+            f"Error processing request stream. The property '{name}' is not a valid Edm.Double."
+        ) from error
+
+
+def _date(body: dict, name: str) -> int | None:
+    """A date sent as ISO 8601 without zone (or /Date(ms)/), as midnight UTC in ms."""
+    value = body.get(name)
+    if value in (None, ""):
+        return None
+    stamp = date_ms(value) if isinstance(value, str) and value.startswith("/Date(") else None
+    if stamp is not None:
+        return stamp - stamp % DAY_MS
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", ""))
+    except ValueError as error:
+        raise RequestError(
+            f"Error processing request stream. The property '{name}' is not a valid Edm.DateTime."
+        ) from error
+    return day_ms(moment.date())
+
+
+def _today_ms(st: SandboxState) -> int:
+    return day_ms(datetime.fromtimestamp(st.now(), UTC).date())
+
+
+def _lines(body: dict, name: str) -> list[dict]:
+    lines = body.get(name)
+    if isinstance(lines, dict):
+        lines = lines.get("results")
+    if not lines:
+        raise Invalid("mandatory", "lines")
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        raise RequestError(f"Error processing request stream. '{name}' must be a list.")
+    return lines
+
+
+def _by_code(data: DivisionData, table: str, code: object) -> dict | None:
+    wanted = str(code).strip().lower()
+    for _index, row in data.tables[table].iter_from():
+        if str(row["Code"]).strip().lower() == wanted:
+            return row
+    return None
+
+
+def _check_year(data: DivisionData, day: int) -> int:
+    year = date.fromordinal(day // DAY_MS + 719_163).year
+    if not any(row["FinYear"] == year for _i, row in data.tables["FinancialPeriods"].iter_from()):
+        raise Invalid("no_year", year)
+    return year
+
+
+# ---------------------------------------------------------------- entries
+def _purchase_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    if not body.get("Journal"):
+        raise Invalid("mandatory", "journal")
+    journal = _by_code(data, "Journals", body["Journal"])
+    if journal is None or journal["Type"] != 22:
+        raise Invalid("invalid", "journal")
+    supplier_id = _guid(body, "Supplier", "relationship", mandatory=True)
+    supplier = data.tables["Accounts"].find(supplier_id)
+    if supplier is None:
+        raise Invalid("reference", "relationship")
+    if not supplier["IsSupplier"]:
+        raise Invalid("invalid", "relationship")
+    if (body.get("Currency") or data.currency) != data.currency:
+        raise Invalid("invalid", "currency")
+    day = _date(body, "EntryDate") or _today_ms(st)
+    _check_year(data, day)
+    condition = None
+    if body.get("PaymentCondition"):
+        condition = _by_code(data, "PaymentConditions", body["PaymentCondition"])
+        if condition is None:
+            raise Invalid("reference", "payment")
+    document_id = _guid(body, "Document", "document")
+    if document_id and data.tables["Documents"].find(document_id) is None:
+        raise Invalid("reference", "document")
+    lines = [
+        _entry_line(data, line, "PurchaseEntryLines") for line in _lines(body, "PurchaseEntryLines")
+    ]
+    days = condition["PaymentDays"] if condition else 30
+    due = _date(body, "DueDate") or day + days * DAY_MS
+    header = {
+        "Journal": journal["Code"],
+        "JournalDescription": journal["Description"],
+        "Supplier": supplier["ID"],
+        "SupplierName": supplier["Name"],
+        "SupplierCode": supplier["Code"],
+        "YourRef": body.get("YourRef"),
+        "Description": body.get("Description"),
+        "PaymentCondition": body.get("PaymentCondition"),
+        "Document": document_id,
+        "Day": day,
+        "Due": due,
+    }
+    return _book(st, data, "PurchaseEntries", journal, header, lines)
+
+
+def _general_journal_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    if not body.get("JournalCode"):
+        raise Invalid("mandatory", "journal")
+    journal = _by_code(data, "Journals", body["JournalCode"])
+    if journal is None or journal["Type"] != 90:
+        raise Invalid("invalid", "journal")
+    if (body.get("Currency") or data.currency) != data.currency:
+        raise Invalid("invalid", "currency")
+    lines = [
+        _entry_line(data, line, "GeneralJournalEntryLines")
+        for line in _lines(body, "GeneralJournalEntryLines")
+    ]
+    day = lines[0]["Day"] or _day_from_period(body) or _today_ms(st)
+    _check_year(data, day)
+    header = {
+        "Journal": journal["Code"],
+        "JournalDescription": journal["Description"],
+        "Description": body.get("Description"),
+        "Day": day,
+        "Due": None,
+    }
+    return _book(st, data, "GeneralJournalEntries", journal, header, lines)
+
+
+def _day_from_period(body: dict) -> int | None:
+    year, period = body.get("FinancialYear"), body.get("FinancialPeriod")
+    if not year or not period:
+        return None
+    try:
+        return day_ms(date(int(year), int(period), 1))
+    except (TypeError, ValueError) as error:
+        raise RequestError("Error processing request stream. Invalid financial period.") from error
+
+
+def _entry_line(data: DivisionData, line: dict, kind: str) -> dict:
+    """Validate one entry line; returns the referenced rows the booking needs."""
+    gl_id = _guid(line, "GLAccount", "gl", mandatory=True)
+    gl = data.tables["GLAccounts"].find(gl_id)
+    if gl is None:
+        raise Invalid("reference", "gl")
+    amount = _amount(line, "AmountFC", mandatory=True)
+    vat = None
+    if line.get("VATCode") not in (None, ""):
+        vat = data.vat_by_code.get(str(line["VATCode"]).strip())
+        if vat is None:
+            raise Invalid("reference", "vat")
+    result = {
+        "GL": gl,
+        "Amount": amount,
+        "VAT": vat,
+        "Description": line.get("Description"),
+        "VATAmount": _amount(line, "VATAmountFC"),
+        "Day": _date(line, "Date"),
+    }
+    result["CostCenter"] = _optional_code(data, line, "CostCenter", "Costcenters", "costcenter")
+    result["CostUnit"] = _optional_code(data, line, "CostUnit", "Costunits", "costunit")
+    result["Account"] = None
+    if kind == "GeneralJournalEntryLines" and line.get("Account"):
+        account = data.tables["Accounts"].find(_guid(line, "Account", "relationship"))
+        if account is None:
+            raise Invalid("reference", "relationship")
+        result["Account"] = account
+    return result
+
+
+def _optional_code(data: DivisionData, line: dict, name: str, table: str, subject: str):
+    if line.get(name) in (None, ""):
+        return None
+    row = _by_code(data, table, line[name])
+    if row is None:
+        raise Invalid("reference", subject)
+    return row
+
+
+def _book(
+    st: SandboxState,
+    data: DivisionData,
+    entity_name: str,
+    journal: dict,
+    header: dict,
+    lines: list[dict],
+) -> dict:
+    """Write the entry, its transaction lines (line 0 is the header) and payment term."""
+    now_ms = st.now_ms()
+    sequence = data.next_entry
+    data.next_entry += 1
+    entries = data.tables[entity_name]
+    entry_id = entries.key(entries.count)
+    number = data.entry_number(header["Day"], sequence)
+    for line in lines:
+        if line["VATAmount"] is None:
+            rate = line["VAT"]["Percentage"] if line["VAT"] else 0.0
+            line["VATAmount"] = round(line["Amount"] * rate, 2)
+    total = round(sum(line["Amount"] + line["VATAmount"] for line in lines), 2)
+    common = _line_common(data, journal, header, entry_id, number)
+    booked = []
+    if entity_name == "PurchaseEntries":
+        booked.append(
+            data.add(
+                "TransactionLines",
+                {
+                    **common,
+                    "LineNumber": 0,
+                    "GLAccount": journal["GLAccount"],
+                    "GLAccountCode": journal["GLAccountCode"],
+                    "GLAccountDescription": journal["GLAccountDescription"],
+                    "AmountDC": -total,
+                    "AmountFC": -total,
+                },
+                now_ms,
+            )
+        )
+    for number_in_entry, line in enumerate(lines, start=1):
+        booked.append(
+            data.add(
+                "TransactionLines",
+                {**common, **_line_fields(line), "LineNumber": number_in_entry},
+                now_ms,
+            )
+        )
+    booked += _vat_lines(data, common, lines, len(lines) + 1, now_ms)
+    if entity_name == "PurchaseEntries":
+        _payment_term(data, header, common, total, now_ms)
+        if header["Document"]:
+            data.update(
+                "Documents", header["Document"], {"FinancialTransactionEntryID": entry_id}, now_ms
+            )
+    return data.add(
+        entity_name,
+        _entry_row(data, entity_name, header, lines, booked, number, total, entry_id),
+        now_ms,
+    )
+
+
+def _line_common(
+    data: DivisionData, journal: dict, header: dict, entry_id: str, number: int
+) -> dict:
+    when = date.fromordinal(header["Day"] // DAY_MS + 719_163)
+    return {
+        "EntryID": entry_id,
+        "EntryNumber": number,
+        "JournalCode": journal["Code"],
+        "JournalDescription": journal["Description"],
+        "Type": 30 if journal["Type"] == 22 else 90,
+        "Date": odata_date(header["Day"]),
+        "DueDate": odata_date(header["Due"]),
+        "FinancialYear": when.year,
+        "FinancialPeriod": when.month,
+        "Account": header.get("Supplier"),
+        "AccountCode": header.get("SupplierCode"),
+        "AccountName": header.get("SupplierName"),
+        "Currency": data.currency,
+        "ExchangeRate": 1.0,
+        "Description": header["Description"],
+        "Document": header.get("Document"),
+        "YourRef": header.get("YourRef"),
+        "Status": 20,
+        "AmountVATBaseFC": None,
+        "AmountVATFC": None,
+        "VATCode": None,
+        "VATCodeDescription": None,
+        "VATPercentage": None,
+        "CostCenter": None,
+        "CostCenterDescription": None,
+        "CostUnit": None,
+        "CostUnitDescription": None,
+        "DocumentNumber": None,
+        "InvoiceNumber": None,
+        "PaymentReference": None,
+        "Notes": None,
+    }
+
+
+def _line_fields(line: dict) -> dict:
+    gl, vat = line["GL"], line["VAT"]
+    fields = {
+        "GLAccount": gl["ID"],
+        "GLAccountCode": gl["Code"],
+        "GLAccountDescription": gl["Description"],
+        "AmountDC": line["Amount"],
+        "AmountFC": line["Amount"],
+        "AmountVATFC": line["VATAmount"],
+        "VATCode": vat["Code"] if vat else None,
+        "VATCodeDescription": vat["Description"] if vat else None,
+        "VATPercentage": vat["Percentage"] if vat else None,
+    }
+    if line["Description"]:
+        fields["Description"] = line["Description"]
+    if line["CostCenter"]:
+        fields["CostCenter"] = line["CostCenter"]["Code"]
+        fields["CostCenterDescription"] = line["CostCenter"]["Description"]
+    if line["CostUnit"]:
+        fields["CostUnit"] = line["CostUnit"]["Code"]
+        fields["CostUnitDescription"] = line["CostUnit"]["Description"]
+    if line["Account"]:
+        account = line["Account"]
+        fields.update(
+            {
+                "Account": account["ID"],
+                "AccountCode": account["Code"],
+                "AccountName": account["Name"],
+            }
+        )
+    return fields
+
+
+def _vat_lines(
+    data: DivisionData, common: dict, lines: list[dict], first: int, now_ms: int
+) -> list[dict]:
+    """One VAT line per VAT code, on the code's VAT account."""
+    totals: dict[str, list] = {}
+    for line in lines:
+        if line["VAT"] and line["VATAmount"]:
+            entry = totals.setdefault(line["VAT"]["Code"], [line["VAT"], 0.0, 0.0])
+            entry[1] += line["VATAmount"]
+            entry[2] += line["Amount"]
+    booked = []
+    for offset, (vat, amount, base) in enumerate(totals.values()):
+        account_id = vat["GLToClaim"] or vat["GLToPay"]
+        gl = data.tables["GLAccounts"].find(account_id) if account_id else data.gl("vat_claim")
+        booked.append(
+            data.add(
+                "TransactionLines",
+                {
+                    **common,
+                    "LineNumber": first + offset,
+                    "GLAccount": gl["ID"],
+                    "GLAccountCode": gl["Code"],
+                    "GLAccountDescription": gl["Description"],
+                    "AmountDC": round(amount, 2),
+                    "AmountFC": round(amount, 2),
+                    "AmountVATBaseFC": round(base, 2),
+                    "VATCode": vat["Code"],
+                    "VATCodeDescription": vat["Description"],
+                    "VATPercentage": vat["Percentage"],
+                },
+                now_ms,
+            )
+        )
+    return booked
+
+
+def _payment_term(
+    data: DivisionData, header: dict, common: dict, total: float, now_ms: int
+) -> None:
+    data.add(
+        "PaymentTerms",
+        {
+            "EntryID": common["EntryID"],
+            "EntryNumber": common["EntryNumber"],
+            "EntryDate": common["Date"],
+            "InvoiceNumber": None,
+            "InvoiceDate": common["Date"],
+            "DueDate": common["DueDate"],
+            "Account": header["Supplier"],
+            "AccountName": header["SupplierName"],
+            "GLAccount": None,
+            "AmountDC": -total,
+            "AmountFC": -total,
+            "Currency": data.currency,
+            "Description": header["Description"],
+            "PaymentCondition": header.get("PaymentCondition"),
+            "Source": 1,
+            "Status": 20,
+            "TransactionType": 30,
+        },
+        now_ms,
+    )
+
+
+def _entry_row(
+    data: DivisionData,
+    entity_name: str,
+    header: dict,
+    lines: list[dict],
+    booked: list[dict],
+    number: int,
+    total: float,
+    entry_id: str,
+) -> dict:
+    by_number = {row["LineNumber"]: row for row in booked}
+    when = date.fromordinal(header["Day"] // DAY_MS + 719_163)
+    nested = []
+    for line_number, line in enumerate(lines, start=1):
+        row = by_number[line_number]
+        nested.append(
+            {
+                "ID": row["ID"],
+                "EntryID": entry_id,
+                "LineNumber": line_number,
+                "GLAccount": row["GLAccount"],
+                "Account": row["Account"],
+                "Description": row["Description"],
+                "Date": row["Date"],
+                "AmountFC": line["Amount"],
+                "AmountDC": line["Amount"],
+                "VATCode": row["VATCode"],
+                "VATAmountFC": line["VATAmount"],
+                "VATAmountDC": line["VATAmount"],
+                "VATPercentage": row["VATPercentage"],
+                "CostCenter": row["CostCenter"],
+                "CostUnit": row["CostUnit"],
+            }
+        )
+    vat = round(sum(line["VATAmount"] for line in lines), 2)
+    common = {
+        "EntryNumber": number,
+        "Description": header["Description"],
+        "Currency": data.currency,
+        "FinancialYear": when.year,
+        "FinancialPeriod": when.month,
+        "Status": 20,
+    }
+    if entity_name == "GeneralJournalEntries":
+        fields = JOURNAL_LINE_FIELDS
+        return {
+            **common,
+            "JournalCode": header["Journal"],
+            "JournalDescription": header["JournalDescription"],
+            "GeneralJournalEntryLines": [_only(line, fields) for line in nested],
+        }
+    return {
+        **common,
+        "Journal": header["Journal"],
+        "JournalDescription": header["JournalDescription"],
+        "Supplier": header["Supplier"],
+        "SupplierName": header["SupplierName"],
+        "EntryDate": odata_date(header["Day"]),
+        "DueDate": odata_date(header["Due"]),
+        "YourRef": header["YourRef"],
+        "PaymentCondition": header["PaymentCondition"],
+        "Document": header["Document"],
+        "AmountDC": total,
+        "AmountFC": total,
+        "VATAmountDC": vat,
+        "VATAmountFC": vat,
+        "PurchaseEntryLines": [_only(line, PURCHASE_LINE_FIELDS) for line in nested],
+    }
+
+
+def _only(row: dict, fields: tuple[str, ...]) -> dict:
+    return {name: row.get(name) for name in fields}
+
+
+# ---------------------------------------------------------------- documents and accounts
+def _document(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    if not body.get("Subject"):
+        raise Invalid("mandatory", "subject")
+    if body.get("Type") in (None, ""):
+        raise Invalid("mandatory", "type")
+    try:
+        doc_type = int(body["Type"])
+    except (TypeError, ValueError) as error:
+        raise RequestError(
+            "Error processing request stream. 'Type' must be an Edm.Int32."
+        ) from error
+    if doc_type not in DOCUMENT_TYPES:
+        raise Invalid("reference", "type")
+    account = None
+    account_id = _guid(body, "Account", "relationship")
+    if account_id:
+        account = data.tables["Accounts"].find(account_id)
+        if account is None:
+            raise Invalid("reference", "relationship")
+    now_ms = st.now_ms()
+    day = _date(body, "DocumentDate") or _today_ms(st)
+    return data.add(
+        "Documents",
+        {
+            "Subject": str(body["Subject"]),
+            "Body": body.get("Body"),
+            "Type": doc_type,
+            "TypeDescription": DOCUMENT_TYPES[doc_type],
+            "Account": account_id,
+            "AccountName": account["Name"] if account else None,
+            "DocumentDate": odata_date(day),
+            "FinancialTransactionEntryID": None,
+            "HasEmptyBody": not body.get("Body"),
+        },
+        now_ms,
+    )
+
+
+def _attachment(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    document_id = _guid(body, "Document", "document", mandatory=True)
+    if data.tables["Documents"].find(document_id) is None:
+        raise Invalid("reference", "document")
+    if not body.get("FileName"):
+        raise Invalid("mandatory", "filename")
+    if not body.get("Attachment"):
+        raise Invalid("mandatory", "attachment")
+    try:
+        content = base64.b64decode(str(body["Attachment"]), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise RequestError(
+            "Error processing request stream. 'Attachment' is not valid base64."
+        ) from error
+    row = data.add(
+        "DocumentAttachments",
+        {
+            "Document": document_id,
+            "FileName": str(body["FileName"]),
+            "FileSize": float(len(content)),
+            "Url": None,
+            "Attachment": None,
+        },
+        st.now_ms(),
+    )
+    row["Url"] = data.attachment_url(row["ID"])
+    data.blobs[row["ID"]] = content
+    return row
+
+
+def _account(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    if not body.get("Name"):
+        raise Invalid("mandatory", "name")
+    table = data.tables["Accounts"]
+    fields = {name: None for name in table.entity.fields if name not in PROTECTED}
+    fields.update(
+        {
+            "Code": f"{table.count + 1:>18}",
+            "Status": "",
+            "IsSupplier": False,
+            "IsSales": False,
+            "IsPurchase": False,
+            "Blocked": False,
+            "Country": data.country,
+            "PurchaseCurrency": data.currency,
+            "SalesCurrency": data.currency,
+        }
+    )
+    fields.update(_writable(body, table.entity))
+    return data.add("Accounts", fields, st.now_ms())
+
+
+def _writable(body: dict, entity: Entity) -> dict:
+    fields = {
+        name: value
+        for name, value in body.items()
+        if name in entity.fields and name not in PROTECTED
+    }
+    if fields.get("Code") is not None:
+        fields["Code"] = f"{str(fields['Code']).strip():>18}"
+    return fields
+
+
+def _put(st: SandboxState, data: DivisionData, entity: Entity, key: str, body: dict) -> Response:
+    if data.update(entity.name, key, _writable(body, entity), st.now_ms()) is None:
+        return exact_error(404, "Record not found")
+    return Response(b"", 204)
+
+
+def _delete(st: SandboxState, call: Call, data: DivisionData, entity: Entity, key: str) -> Response:
+    user_id = st.users[call.username]["id"]
+    now_ms = st.now_ms()
+    if entity.name in ("PurchaseEntries", "GeneralJournalEntries"):
+        row = data.tables[entity.name].find(key)
+        if row is None:
+            return exact_error(404, "Record not found")
+        for table_name in ("TransactionLines", "PaymentTerms"):
+            table = data.tables[table_name]
+            doomed = [
+                r["ID"]
+                for i, r in list(table.rows.items())
+                if i >= table.base_count and r.get("EntryID") == row["EntryID"]
+            ]
+            for doomed_key in doomed:
+                data.delete(table_name, doomed_key, now_ms, user_id)
+    if not data.delete(entity.name, key, now_ms, user_id):
+        return exact_error(404, "Record not found")
+    return Response(b"", 204)
+
+
+POST_HANDLERS = {
+    "PurchaseEntries": _purchase_entry,
+    "GeneralJournalEntries": _general_journal_entry,
+    "Documents": _document,
+    "DocumentAttachments": _attachment,
+    "Accounts": _account,
+}

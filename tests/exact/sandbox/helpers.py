@@ -1,0 +1,87 @@
+"""Small helpers shared by the sandbox tests."""
+
+from __future__ import annotations
+
+import requests
+
+from portal.exact.sandbox import SandboxServer
+from portal.exact.sandbox.testing import connect
+
+
+class Api:
+    """requests against one sandbox with one access token."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+
+    def headers(self, **extra: str) -> dict:
+        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **extra}
+
+    def get(self, path: str, params: dict | None = None, **headers: str) -> requests.Response:
+        return requests.get(
+            f"{self.url}/api/v1/{path}", params=params, headers=self.headers(**headers), timeout=10
+        )
+
+    def post(self, path: str, body: object, representation: bool = True) -> requests.Response:
+        headers = self.headers(**{"Content-Type": "application/json"})
+        if representation:
+            headers["Prefer"] = "return=representation"
+        return requests.post(f"{self.url}/api/v1/{path}", json=body, headers=headers, timeout=10)
+
+    def get_all(self, path: str, params: dict) -> list[dict]:
+        """Follow __next to the end; returns every row."""
+        rows: list[dict] = []
+        response = self.get(path, params)
+        while True:
+            assert response.status_code == 200, response.text
+            page = response.json()["d"]
+            rows += page["results"]
+            if not page.get("__next"):
+                return rows
+            response = requests.get(page["__next"], headers=self.headers(), timeout=10)
+
+
+def api_for(
+    server: SandboxServer,
+    username: str = "accountant",
+    password: str | None = None,
+    divisions: list[int] | None = None,
+) -> Api:
+    tokens = connect(server.url, username, password or username, divisions)
+    return Api(server.url, tokens["access_token"])
+
+
+DIVISION = 3001101
+
+
+def first(api: Api, path: str, select: str, filter_: str | None = None) -> dict:
+    params = {"$select": select}
+    if filter_:
+        params["$filter"] = filter_
+    rows = api.get(f"{DIVISION}/{path}", params).json()["d"]["results"]
+    return rows[0]
+
+
+def purchase(api: Api, **overrides: object) -> dict:
+    supplier = first(api, "crm/Accounts", "ID", "IsSupplier eq true")
+    gl = first(api, "financial/GLAccounts", "ID,Code", "Code eq '4300'")
+    body = {
+        "Journal": "60",
+        "Supplier": supplier["ID"],
+        "EntryDate": "2026-02-10",
+        "YourRef": "PORTAL-0001",
+        "Description": "Kantoorartikelen",
+        "PurchaseEntryLines": [
+            {
+                "GLAccount": gl["ID"],
+                "AmountFC": 100.0,
+                "VATCode": "4",
+                "Description": "Papier",
+                "CostCenter": "100",
+            },
+            {"GLAccount": gl["ID"], "AmountFC": 50.0, "VATCode": "5"},
+        ],
+    }
+    body.update(overrides)
+    return body
