@@ -189,7 +189,13 @@ EXACT_REDIRECT_URI = "http://127.0.0.1:5000/exact/callback"
 
 
 @pytest.fixture
-def exact_sandbox():
+def exact_sandbox_config() -> dict | None:
+    """An overlay on the sandbox's default config; a test module may override this fixture."""
+    return None
+
+
+@pytest.fixture
+def exact_sandbox(exact_sandbox_config):
     """The Exact sandbox over real HTTP on a free port; its clock frozen at the real now,
     so the portal's and the sandbox's clocks agree until a test moves both."""
     import time
@@ -197,7 +203,7 @@ def exact_sandbox():
     from portal.exact.sandbox import start_sandbox_in_thread
     from portal.exact.sandbox.clock import SandboxClock
 
-    server = start_sandbox_in_thread(clock=SandboxClock(time.time(), speed=0))
+    server = start_sandbox_in_thread(exact_sandbox_config, clock=SandboxClock(time.time(), speed=0))
     yield server
     server.stop()
 

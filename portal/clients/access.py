@@ -33,7 +33,6 @@ from portal.models.base import utcnow
 from portal.urls import external_url
 
 INVITATION_SALT = "invitation"
-portal_link_removed_hooks: list = []  # called with (client_id, portal_id) after a link goes
 
 
 def portal_with_email(email: str) -> Account | None:
@@ -228,5 +227,6 @@ def revoke_portal_access(client: Account) -> None:
     db.session.delete(link)
     audit.record(client, "access.portal_revoked", target=portal.name)
     audit.record(portal, "portal.client_left", target=client.name)
-    for hook in portal_link_removed_hooks:
-        hook(client.id, portal.id)
+    from portal.jobs.sync import cancel_sync
+
+    cancel_sync(client.id)  # a running sync stops at its next check

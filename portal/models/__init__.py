@@ -11,6 +11,7 @@ from portal.models.exact import (
 )
 from portal.models.module import AccountModule
 from portal.models.outbox import OutboxMessage
+from portal.models.sync import ExactRecord, SyncRun, SyncState
 from portal.models.user import User, normalize_email
 
 __all__ = [
@@ -25,10 +26,13 @@ __all__ = [
     "ConnectionStatus",
     "ExactConnection",
     "ExactDivisionLink",
+    "ExactRecord",
     "LinkStatus",
     "Membership",
     "OutboxMessage",
     "Role",
+    "SyncRun",
+    "SyncState",
     "User",
     "normalize_email",
 ]

@@ -214,6 +214,9 @@ def activate(client_id: int):
         )
         return redirect(url_for("exact.client_link", client_id=client.id))
     db.session.commit()
+    from portal.jobs.sync import enqueue_sync
+
+    enqueue_sync(client.id, "initial")
     flash(
         _(
             "%(client)s is linked to administration %(code)s (%(name)s).",

@@ -1,0 +1,81 @@
+"""Dossier sync: master data pulled from Exact, per-dossier sync state, and run history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+
+DEFAULT_INTERVAL_MINUTES = 240
+
+
+class ExactRecord(db.Model):
+    """One row of a client's Exact master data (or transaction line), read-only here.
+
+    Exact is the source of truth: rows keep their Exact ID, and a row gone in Exact is marked
+    deleted (never silently kept as if it were still there).
+    """
+
+    __tablename__ = "exact_records"
+    __table_args__ = (UniqueConstraint("account_id", "entity", "exact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(32))
+    exact_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict] = mapped_column(JSON)
+    row_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncState(db.Model):
+    """Where a client's dossier sync stands: cursors, schedule, the last outcome."""
+
+    __tablename__ = "sync_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    )
+    division_code: Mapped[int | None] = mapped_column(Integer)
+    division_move_date: Mapped[str | None] = mapped_column(String(40))
+    cursors: Mapped[dict] = mapped_column(JSON, default=dict)
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=DEFAULT_INTERVAL_MINUTES)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SyncRun(db.Model):
+    """One sync of one dossier: trigger, timing, rows per entity, API calls, errors."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    division_code: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(16))  # initial | schedule | manual | resume
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    # running | succeeded | failed | waiting | stopped | interrupted
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -1,0 +1,59 @@
+"""Sync tests: a linked client dossier, a real worker, and the sandbox's truth to compare."""
+
+from __future__ import annotations
+
+import json
+
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from portal.exact.entities import ENTITIES
+from portal.extensions import db
+from portal.jobs.queues import get_queue, redis_connection
+from portal.models import ExactRecord
+
+SANDBOX_TABLES = {
+    "gl_classifications": "GLClassifications",
+    "gl_accounts": "GLAccounts",
+    "journals": "Journals",
+    "vat_codes": "VATCodes",
+    "accounts": "Accounts",
+    "cost_centers": "Costcenters",
+    "cost_units": "Costunits",
+    "financial_periods": "FinancialPeriods",
+    "payment_conditions": "PaymentConditions",
+    "transaction_lines": "TransactionLines",
+}
+
+
+def run_sync_queue() -> None:
+    """Run every queued sync job in a real (in-process) RQ worker on real Redis."""
+    SimpleWorker([get_queue("sync")], connection=redis_connection()).work(burst=True)
+
+
+def sandbox_ids(sandbox, division: int) -> dict[str, set[str]]:
+    """The live record IDs per entity as the sandbox (Exact) holds them."""
+    with sandbox.state.lock:
+        data = sandbox.state.data(division)
+        return {
+            key: {str(row["ID"]) for _index, row in data.tables[name].iter_from()}
+            for key, name in SANDBOX_TABLES.items()
+        }
+
+
+def portal_ids(account_id: int) -> dict[str, set[str]]:
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(ExactRecord.entity, ExactRecord.exact_id).where(
+            ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None)
+        )
+    ).all()
+    result = {entity.key: set() for entity in ENTITIES}
+    for entity, exact_id in rows:
+        result[entity].add(exact_id)
+    return result
+
+
+def sandbox_row(sandbox, division: int, table: str, key: str) -> dict:
+    with sandbox.state.lock:
+        return json.loads(json.dumps(sandbox.state.data(division).tables[table].find(key)))

@@ -1,0 +1,175 @@
+"""Dossier sync against the sandbox with a real RQ worker and real Redis."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import modules
+from portal.exact import sync
+from portal.jobs.sync import enqueue_sync, sync_job_id
+from portal.models import ExactRecord, SyncRun, SyncState
+from tests.exact.portal_helpers import connect, control
+from tests.exact.sync_helpers import portal_ids, run_sync_queue, sandbox_ids
+from tests.factories import link_client, make_portal, make_user_with_account
+
+DIVISION = 3001101
+
+
+@pytest.fixture
+def exact_sandbox_config():
+    """Pages to walk: 2,500 transaction lines (3 sync pages), 150 accounts; roomy limits."""
+    from portal.exact.sandbox.config import default_config
+
+    config = default_config()
+    for division in config["divisions"]:
+        if division["code"] == DIVISION:
+            division["volume"] = {
+                **division.get("volume", {}),
+                "transaction_lines": 2500,
+                "accounts": 150,
+            }
+    return {"divisions": config["divisions"], "limits": {"minutely": 10000, "daily": 100000}}
+
+
+@pytest.fixture
+def dossier(exact_app, db, login, client, exact_sandbox):
+    """A portal client whose Exact division is activated through the portal's connection."""
+    owner, _own = make_user_with_account()
+    portal = make_portal(owner)
+    _u, client_account = make_user_with_account()
+    link_client(portal, client_account)
+    modules.set_enabled(portal, "exact_online", True)
+    db.session.commit()
+    login(owner)
+    connect(client, exact_sandbox, portal.id)
+    client.post(
+        f"/a/{portal.id}/exact/clients/{client_account.id}/activate", data={"division": DIVISION}
+    )
+    return {"portal": portal, "client": client_account, "account_id": client_account.id}
+
+
+def _runs(db, account_id):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
+    ).all()
+
+
+def test_activation_queues_an_initial_sync_that_brings_everything_in(dossier, db, exact_sandbox):
+    from portal.jobs.queues import get_queue
+
+    assert sync_job_id(dossier["account_id"]) in get_queue("sync").job_ids
+    run_sync_queue()
+    assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
+    run = _runs(db, dossier["account_id"])[-1]
+    assert run.status == "succeeded" and run.trigger == "initial"
+    assert run.stats["transaction_lines"]["in"] == 2500
+    assert run.api_calls >= 14  # 1 division + 3 TL pages + lists + deleted
+    record = db.session.scalar(select(ExactRecord).where(ExactRecord.entity == "gl_accounts"))
+    assert record.data["BalanceType"] in ("B", "W") and record.code
+
+
+def test_a_second_run_is_incremental_and_idempotent(dossier, db, exact_sandbox):
+    run_sync_queue()
+    count = db.session.scalar(select(func.count()).select_from(ExactRecord))
+    enqueue_sync(dossier["account_id"], "manual")
+    run_sync_queue()
+    run = _runs(db, dossier["account_id"])[-1]
+    assert run.status == "succeeded"
+    assert db.session.scalar(select(func.count()).select_from(ExactRecord)) == count
+    assert all(s["in"] == 0 and s["changed"] == 0 for s in run.stats.values())
+
+
+def test_changes_and_deletions_in_exact_arrive(dossier, db, exact_sandbox):
+    run_sync_queue()
+    ids = sandbox_ids(exact_sandbox, DIVISION)
+    gl_key = sorted(ids["gl_accounts"])[0]
+    account_key = sorted(ids["accounts"])[0]
+    center_key = sorted(ids["cost_centers"])[0]
+    control(
+        exact_sandbox,
+        "PATCH",
+        f"divisions/{DIVISION}/records/GLAccounts/{gl_key}",
+        fields={"Description": "Omzet gewijzigd"},
+    )
+    control(exact_sandbox, "DELETE", f"divisions/{DIVISION}/records/Accounts/{account_key}")
+    control(exact_sandbox, "DELETE", f"divisions/{DIVISION}/records/Costcenters/{center_key}")
+    added = control(
+        exact_sandbox,
+        "POST",
+        f"divisions/{DIVISION}/records/Costunits",
+        fields={"Code": "NEW1", "Description": "Nieuwe kostendrager"},
+    )
+    enqueue_sync(dossier["account_id"], "manual")
+    run_sync_queue()
+    assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
+    gl = db.session.scalar(select(ExactRecord).where(ExactRecord.exact_id == gl_key))
+    assert gl.description == "Omzet gewijzigd"
+    gone = db.session.scalar(select(ExactRecord).where(ExactRecord.exact_id == account_key))
+    assert gone.deleted_at is not None  # kept, marked deleted
+    assert (
+        db.session.scalar(select(ExactRecord).where(ExactRecord.exact_id == center_key)).deleted_at
+        is not None
+    )
+    stats = _runs(db, dossier["account_id"])[-1].stats
+    assert stats["gl_accounts"]["changed"] == 1 and stats["accounts"]["deleted"] == 1
+    assert stats["cost_centers"]["deleted"] == 1 and stats["cost_units"]["in"] == 1
+    assert added["ID"] in portal_ids(dossier["account_id"])["cost_units"]
+
+
+def test_a_moved_division_is_synced_again_from_the_start(dossier, db, exact_sandbox):
+    run_sync_queue()
+    control(exact_sandbox, "POST", f"divisions/{DIVISION}/move")
+    enqueue_sync(dossier["account_id"], "manual")
+    run_sync_queue()
+    run = _runs(db, dossier["account_id"])[-1]
+    assert run.status == "succeeded"
+    # every row came again (new Timestamps), none was duplicated
+    assert run.stats["transaction_lines"] == {"in": 0, "changed": 2500, "deleted": 0}
+    state = db.session.scalar(select(SyncState))
+    assert state.division_move_date is not None
+    assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
+
+
+def test_revoking_portal_access_stops_queued_and_future_runs(dossier, db, client, login):
+    from portal.clients.access import revoke_portal_access
+    from portal.jobs.queues import get_queue
+
+    revoke_portal_access(dossier["client"])
+    db.session.commit()
+    assert sync_job_id(dossier["account_id"]) not in get_queue("sync").job_ids
+    with pytest.raises(sync.SyncStopped):
+        sync.eligible_link(dossier["account_id"])
+
+
+def test_switching_the_module_off_stops_the_sync(dossier, db):
+    modules.set_enabled(dossier["portal"], "exact_online", False)
+    db.session.commit()
+    run_sync_queue()
+    state = db.session.scalar(select(SyncState))
+    assert state.last_status == "stopped" and "module" in state.last_error
+    assert db.session.scalar(select(func.count()).select_from(ExactRecord)) == 0
+
+
+def test_rows_deleted_in_exact_between_pages(dossier, db, exact_sandbox, monkeypatch):
+    """Deletions made while the run is paging (on a stored page and on a page still to come)
+    are in the portal at the end of the same run."""
+    ids = sorted(sandbox_ids(exact_sandbox, DIVISION)["transaction_lines"])
+    original = sync.set_progress
+    deleted = []
+
+    def delete_after_first_page(account_id, entity, rows):
+        original(account_id, entity, rows)
+        if entity == "transaction_lines" and not deleted:
+            for key in (ids[0], ids[-1]):
+                control(
+                    exact_sandbox, "DELETE", f"divisions/{DIVISION}/records/TransactionLines/{key}"
+                )
+                deleted.append(key)
+
+    monkeypatch.setattr(sync, "set_progress", delete_after_first_page)
+    run_sync_queue()
+    assert len(deleted) == 2
+    assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
+    assert not set(deleted) & portal_ids(dossier["account_id"])["transaction_lines"]
