@@ -9,6 +9,7 @@ keeping everything else of the client (its settings and mappings are keyed by th
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -43,6 +44,16 @@ COUNTRIES = ("nl", "be", "de", "fr", "es", "co.uk", "com")
 def now() -> datetime:
     """The portal's clock for tokens (tests move it together with the sandbox's)."""
     return datetime.now(UTC)
+
+
+def clock() -> float:
+    """Epoch seconds for rate limits and retries; tests replace it with a virtual clock."""
+    return time.time()
+
+
+def sleep(seconds: float) -> None:
+    """Waiting for Exact (rate limits, backoff); tests replace it to skip the wait."""
+    time.sleep(seconds)
 
 
 class ConnectError(Exception):
@@ -91,10 +102,16 @@ def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient
     """
     manager = token_manager(connection)
     limits = RateLimits(
-        redis_connection(), scope=client_credentials()[0] or "exact", max_wait=max_wait
+        redis_connection(),
+        scope=client_credentials()[0] or "exact",
+        max_wait=max_wait,
+        clock=lambda: clock(),
+        sleep=lambda seconds: sleep(seconds),
     )
     return ExactClient(
         connection.base_url,
+        clock=lambda: clock(),
+        sleep=lambda seconds: sleep(seconds),
         token_provider=lambda: manager.access_token(connection.id),
         rate_limits=limits,
         on_unauthorized=lambda rejected: manager.after_unauthorized(connection.id, rejected),

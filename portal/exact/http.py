@@ -62,6 +62,7 @@ class ExactClient:
         self.backoff = backoff
         self.max_rate_limit_waits = max_rate_limit_waits
         self.calls_made = 0
+        self.rate_limited_answers = 0  # 429s seen, for run reports
         self.last_call_at: float | None = None
 
     # -- URLs -------------------------------------------------------------------------------
@@ -111,6 +112,7 @@ class ExactClient:
                 return response
             if status == 429:
                 rate_limited += 1
+                self.rate_limited_answers += 1
                 if rate_limited > self.max_rate_limit_waits:
                     raise error_from_response(response, endpoint, division)
                 self.rate_limits.on_too_many_requests(division, response.headers)

@@ -121,6 +121,7 @@ class RateLimits:
         self.scope = scope
         self.clock = clock
         self.sleep = sleep
+        self.waited_seconds = 0.0  # time spent waiting for Exact's minute, for run reports
         self.max_wait = max_wait
         self.wait_margin = wait_margin
         self.error_limit = error_limit
@@ -184,6 +185,7 @@ class RateLimits:
             wait = reset_ms / 1000 - self.clock() + self.wait_margin
             if wait > self.max_wait:
                 raise ExactRateLimited(reset_at=reset_at, division=division, endpoint=endpoint)
+            self.waited_seconds += max(wait, 0.0)
             self.sleep(max(wait, 0.0))
 
     def on_too_many_requests(self, division: int | None, headers: Mapping[str, str]) -> None:

@@ -178,9 +178,20 @@ def run_sync(account_id: int, trigger: str, max_wait: float = 65) -> SyncRun:
             raise
     finally:
         run.api_calls = client.calls_made
+        _note_limits(run, client)
         db.session.commit()
         clear_progress(account_id)
     return run
+
+
+def _note_limits(run: SyncRun, client: ExactClient) -> None:
+    """Say in the run's history how Exact's limits slowed it down, if they did."""
+    waited = round(client.rate_limits.waited_seconds, 1)
+    if client.rate_limited_answers or waited:
+        run.stats = {
+            **(run.stats or {}),
+            "_limits": {"429": client.rate_limited_answers, "waited_seconds": waited},
+        }
 
 
 def _close_interrupted_runs(account_id: int) -> None:
