@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.blueprints.modules import bp as modules_bp
     from portal.blueprints.portal import bp as portal_bp
     from portal.blueprints.portal import portals_bp
+    from portal.blueprints.sync import bp as sync_bp
 
     for blueprint in (
         auth_bp,
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         exact_bp,
         exact_oauth_bp,
+        sync_bp,
         dev_bp,
     ):
         app.register_blueprint(blueprint)

@@ -169,9 +169,25 @@ def navigation_context() -> dict[str, Any]:
         "switcher_clients": portal_clients_for_switcher(user) if signed_in else {},
         "via_portal": g.get("via_portal"),
         "enabled_modules": _enabled_modules(),
+        "has_exact_link": _has_exact_link(),
         "account": g.get("account"),
         "role": g.get("role"),
     }
+
+
+def _has_exact_link() -> bool:
+    """Whether the current client account has an Exact link (its "Sync" page): one small
+    lookup per request, none when a view has already loaded ``g.exact_link``."""
+    account = g.get("account")
+    if account is None or account.is_portal:
+        return False
+    if "exact_link" not in g:
+        from portal.models import ExactDivisionLink
+
+        g.exact_link = db.session.scalar(
+            select(ExactDivisionLink).where(ExactDivisionLink.account_id == account.id)
+        )
+    return g.exact_link is not None
 
 
 def _enabled_modules() -> set[str]:

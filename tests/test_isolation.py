@@ -63,6 +63,7 @@ def _urls(app, victim) -> list[tuple[str, str, str]]:
         "token": "x",
         "filename": "css/portal.css",
         "key": "exact_online",
+        "entity_key": "gl_accounts",
     }
     urls = []
     for rule in app.url_map.iter_rules():

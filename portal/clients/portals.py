@@ -12,6 +12,7 @@ from portal import audit
 from portal.clients.access import grant_access, portal_with_email
 from portal.clients.errors import AccessError
 from portal.clients.vat import normalize_vat
+from portal.exact.ratelimit import Budget, RateLimits
 from portal.extensions import db
 from portal.models import (
     Account,
@@ -22,6 +23,7 @@ from portal.models import (
     PortalLinkOrigin,
     PortalLinkStatus,
     Role,
+    SyncState,
     User,
     normalize_email,
 )
@@ -137,6 +139,8 @@ class ClientRow:
     client: Account
     billed_to_portal: bool
     exact_link: ExactDivisionLink | None = None
+    sync_state: SyncState | None = None
+    budget: Budget | None = None  # Exact's API budget of the linked division
 
 
 @dataclass
@@ -158,29 +162,44 @@ def client_list(
     page: int = 1,
     per_page: int = 50,
 ) -> ClientPage:
-    """The portal's clients: one query for the page and one for the count, never one per row."""
+    """The portal's clients: one query for the page and one for the count, never one per row.
+
+    Rows carry their Exact link and sync state (joined), and for active clients the API budget
+    of the linked division, read from Redis (one call per division of the page, no query).
+    """
     where = [PortalLink.portal_id == portal.id]
     if status is not None:
         where.append(PortalLink.status == status)
     if search:
         where.append(func.lower(Account.name).contains(search.strip().lower(), autoescape=True))
     base = (
-        select(PortalLink, Account, ExactDivisionLink)
+        select(PortalLink, Account, ExactDivisionLink, SyncState)
         .join(Account, Account.id == PortalLink.client_id)
         .outerjoin(ExactDivisionLink, ExactDivisionLink.account_id == Account.id)
+        .outerjoin(SyncState, SyncState.account_id == Account.id)
         .where(*where)
     )
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     page = max(1, min(page, max(1, -(-total // per_page))))
-    rows = db.session.execute(
-        base.order_by(Account.name, Account.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return ClientPage(
-        rows=[
-            ClientRow(link, client, client.billed_to_id == portal.id, exact_link)
-            for link, client, exact_link in rows
-        ],
-        total=total,
-        page=page,
-        per_page=per_page,
-    )
+    rows = [
+        ClientRow(link, client, client.billed_to_id == portal.id, exact_link, sync_state)
+        for link, client, exact_link, sync_state in db.session.execute(
+            base.order_by(Account.name, Account.id).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+    ]
+    if status == PortalLinkStatus.ACTIVE:
+        budgets = _division_budgets({r.exact_link.division_code for r in rows if r.exact_link})
+        for row in rows:
+            row.budget = budgets.get(row.exact_link.division_code) if row.exact_link else None
+    return ClientPage(rows=rows, total=total, page=page, per_page=per_page)
+
+
+def _division_budgets(division_codes: set[int]) -> dict[int, Budget]:
+    """Exact's API budget of each division, as the app's calls left it (Redis, not the DB)."""
+    if not division_codes:
+        return {}
+    from portal.exact.connections import client_credentials
+    from portal.jobs.queues import redis_connection
+
+    limits = RateLimits(redis_connection(), scope=client_credentials()[0] or "exact")
+    return {code: limits.budget(code) for code in sorted(division_codes)}

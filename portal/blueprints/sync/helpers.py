@@ -1,0 +1,296 @@
+"""What the dossier sync pages show: labels, live progress, Exact's API budget, queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import and_, func, or_, select
+
+from portal.exact.entities import ENTITIES, ENTITY_BY_KEY
+from portal.exact.parsing import is_exact_date, parse_date
+from portal.exact.ratelimit import Budget
+from portal.exact.sync import get_progress
+from portal.extensions import db
+from portal.jobs.queues import redis_connection
+from portal.jobs.sync import sync_job_id
+from portal.models import (
+    Account,
+    AccountModule,
+    ConnectionStatus,
+    ExactConnection,
+    ExactDivisionLink,
+    ExactRecord,
+    LinkStatus,
+    PortalLink,
+    PortalLinkStatus,
+    Role,
+    SyncRun,
+    SyncState,
+)
+
+STATUS_LABELS = {
+    "running": _l("running"),
+    "succeeded": _l("succeeded"),
+    "failed": _l("failed"),
+    "waiting": _l("waiting"),
+    "stopped": _l("stopped"),
+    "interrupted": _l("interrupted"),
+}
+STATUS_CLASSES = {
+    "succeeded": "ok",
+    "waiting": "warn",
+    "stopped": "warn",
+    "interrupted": "warn",
+    "failed": "bad",
+}
+TRIGGER_LABELS = {
+    "initial": _l("first import"),
+    "schedule": _l("scheduled"),
+    "manual": _l("by hand"),
+    "resume": _l("resumed"),
+}
+QUEUED = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+DAILY_WAIT_SECONDS = 300  # a wait longer than this is Exact's daily limit, not its minute
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- words and numbers for the templates ----------------------------------------------------
+
+
+def status_label(status: str | None) -> str:
+    return str(STATUS_LABELS.get(status, status or "")) if status else ""
+
+
+def status_class(status: str | None) -> str:
+    return STATUS_CLASSES.get(status or "", "")
+
+
+def trigger_label(trigger: str | None) -> str:
+    return str(TRIGGER_LABELS.get(trigger, trigger or ""))
+
+
+def utc_time(value: datetime | None) -> str:
+    """``2026-03-01 14:05 UTC``: Exact's daily limit resets at midnight UTC, so say UTC."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return _("%(s)d s", s=seconds)
+    if seconds < 3600:
+        return _("%(m)d min %(s)d s", m=seconds // 60, s=seconds % 60)
+    return _("%(h)d h %(m)d min", h=seconds // 3600, m=seconds % 3600 // 60)
+
+
+def exact_value(value) -> str:
+    """A value of an Exact row as text: dates as dates, booleans in words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if is_exact_date(value):
+        return parse_date(value).strftime("%Y-%m-%d")
+    return str(value)
+
+
+def run_entities(run: SyncRun) -> list[tuple[object, dict]]:
+    """(label, {in, changed, deleted}) per entity of the run, in sync order."""
+    stats = run.stats or {}
+    return [(e.label, stats[e.key]) for e in ENTITIES if isinstance(stats.get(e.key), dict)]
+
+
+def run_totals(run: SyncRun) -> dict[str, int]:
+    totals = {"in": 0, "changed": 0, "deleted": 0}
+    for _label, counts in run_entities(run):
+        for field in totals:
+            totals[field] += int(counts.get(field) or 0)
+    return totals
+
+
+def is_daily_wait(state: SyncState | None, calls: CallsLeft | None = None) -> bool:
+    """Whether the dossier waits for Exact's daily limit (rather than for the next minute):
+    the division's daily budget is spent, or the wait is longer than a minute's ever is."""
+    if not is_waiting(state):
+        return False
+    if calls is not None and calls.day_spent:
+        return True
+    since = state.last_run_at or utcnow()
+    return (state.waiting_until - since).total_seconds() > DAILY_WAIT_SECONDS
+
+
+def is_waiting(state: SyncState | None) -> bool:
+    return bool(state and state.waiting_until and state.waiting_until > utcnow())
+
+
+# --- Exact's API budget (Redis) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallsLeft:
+    """What is left of a division's API budget now, from the last rate-limit headers seen."""
+
+    known: bool
+    minute: int | None = None
+    day: int | None = None
+    day_spent: bool = False
+    day_reset_at: datetime | None = None
+
+
+def calls_left(budget: Budget | None) -> CallsLeft:
+    if budget is None or budget.updated_at is None:
+        return CallsLeft(known=False)
+    now = utcnow()
+    minute, day = budget.minutely_remaining, budget.daily_remaining
+    if budget.minutely_reset_at is not None and budget.minutely_reset_at <= now:
+        minute = budget.minutely_limit  # a new minute has begun
+    if budget.daily_reset_at is not None and budget.daily_reset_at <= now:
+        day = budget.daily_limit  # a new UTC day has begun
+    minute = max(0, minute) if minute is not None else None
+    day = max(0, day) if day is not None else None
+    spent = day == 0
+    return CallsLeft(True, minute, day, spent, budget.daily_reset_at if spent else None)
+
+
+def division_budget(division_code: int) -> Budget:
+    """The division's budget as the app's calls left it (scope: the app's client id)."""
+    from portal.exact.connections import client_credentials
+    from portal.exact.ratelimit import RateLimits
+
+    scope = client_credentials()[0] or "exact"
+    return RateLimits(redis_connection(), scope=scope).budget(division_code)
+
+
+# --- live progress --------------------------------------------------------------------------
+
+
+def _job_status(account_id: int) -> JobStatus | None:
+    try:
+        job = Job.fetch(sync_job_id(account_id), connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    return job.get_status(refresh=False)
+
+
+def progress(account_id: int, state: SyncState | None) -> dict:
+    """The run going on now (Redis: the progress hash and the RQ job), for the page and JSON."""
+    live = get_progress(account_id)
+    job_status = _job_status(account_id)
+    running = live is not None or job_status == JobStatus.STARTED
+    entity = ENTITY_BY_KEY.get(live["entity"]) if live else None
+    rows = int(live.get("rows") or 0) if live else 0
+    step = ENTITIES.index(entity) + 1 if entity else 0
+    if running and entity is not None:
+        message = _(
+            "Syncing %(entity)s (%(step)d of %(steps)d): %(rows)d rows so far",
+            entity=entity.label,
+            step=step,
+            steps=len(ENTITIES),
+            rows=rows,
+        )
+    elif running:
+        message = _("The sync has started.")
+    elif job_status == JobStatus.SCHEDULED:
+        message = _("The sync is tried again in a moment.")
+    elif job_status in QUEUED:
+        message = _("The sync is queued and starts in a moment.")
+    else:
+        message = ""
+    return {
+        "running": running,
+        "queued": not running and job_status in QUEUED,
+        "entity": str(entity.label) if entity else None,
+        "entity_key": entity.key if entity else None,
+        "rows": rows,
+        "step": step,
+        "steps": len(ENTITIES),
+        "status": state.last_status if state else None,
+        "status_label": status_label(state.last_status if state else None),
+        "message": message,
+    }
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def state_of(account_id: int) -> SyncState | None:
+    """The dossier's sync state, without creating one (a page only reads)."""
+    return db.session.scalar(select(SyncState).where(SyncState.account_id == account_id))
+
+
+def record_counts(account_id: int) -> dict[str, int]:
+    """Live (not deleted) rows per entity: one grouped query."""
+    return dict(
+        db.session.execute(
+            select(ExactRecord.entity, func.count())
+            .where(ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None))
+            .group_by(ExactRecord.entity)
+        ).all()
+    )
+
+
+def syncable_clients(portal: Account) -> list[tuple[int, datetime | None]]:
+    """The portal's clients that may be synced now, in one query: (client id, waiting until).
+
+    The same rules as ``portal.exact.sync.eligible_link`` (which each job checks again): an
+    active link on a usable connection whose owner has the Exact module on, the owner being the
+    client itself or this portal (a client is in at most one portal). Only clients that made
+    the portal an admin: others are synced on schedule, but not by the portal's hand.
+    """
+    module_on = and_(
+        AccountModule.account_id == ExactConnection.account_id,
+        AccountModule.key == "exact_online",
+        AccountModule.enabled.is_(True),
+    )
+    return [
+        (client_id, waiting_until)
+        for client_id, waiting_until in db.session.execute(
+            select(PortalLink.client_id, SyncState.waiting_until)
+            .join(ExactDivisionLink, ExactDivisionLink.account_id == PortalLink.client_id)
+            .join(ExactConnection, ExactConnection.id == ExactDivisionLink.connection_id)
+            .join(AccountModule, module_on)
+            .outerjoin(SyncState, SyncState.account_id == PortalLink.client_id)
+            .where(
+                PortalLink.portal_id == portal.id,
+                PortalLink.status == PortalLinkStatus.ACTIVE,
+                PortalLink.role.in_([Role.ADMIN, Role.OWNER]),
+                ExactDivisionLink.status == LinkStatus.ACTIVE,
+                ExactConnection.status == ConnectionStatus.CONNECTED,
+                or_(
+                    ExactConnection.account_id == PortalLink.client_id,
+                    ExactConnection.account_id == PortalLink.portal_id,
+                ),
+            )
+            .order_by(PortalLink.client_id)
+        ).all()
+    ]
+
+
+def register_template_helpers(bp) -> None:
+    """Filters and globals for the sync pages and the portal's client list."""
+    for name, func_ in (
+        ("sync_status_label", status_label),
+        ("sync_status_class", status_class),
+        ("sync_trigger_label", trigger_label),
+        ("sync_calls_left", calls_left),
+        ("sync_is_daily_wait", is_daily_wait),
+        ("sync_is_waiting", is_waiting),
+        ("sync_run_entities", run_entities),
+        ("sync_run_totals", run_totals),
+    ):
+        bp.add_app_template_global(func_, name)
+    bp.add_app_template_filter(utc_time, "utc_time")
+    bp.add_app_template_filter(duration, "duration")
+    bp.add_app_template_filter(exact_value, "exact_value")
