@@ -37,7 +37,7 @@ def _format_time(value: datetime) -> str:
     if _babel_active():
         from flask_babel import format_datetime
 
-        return format_datetime(value, "short")
+        return format_datetime(value, "short") + " UTC"  # the portal shows times in UTC
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
