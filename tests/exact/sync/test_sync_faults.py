@@ -6,6 +6,7 @@ run history says what happened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -217,7 +218,7 @@ def test_a_worker_killed_mid_run_resumes_without_duplicates_or_gaps(
     try:
         _wait_for_rows(dossier["account_id"], "transaction_lines", 1000, timeout=60)
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work-horse, no goodbye
+        _kill_tree(worker.pid)  # the worker and its work-horse, no goodbye
         worker.wait(10)
     stored = db.session.scalar(
         select(func.count())
@@ -234,6 +235,30 @@ def test_a_worker_killed_mid_run_resumes_without_duplicates_or_gaps(
     assert "stopped in the middle" in runs[0].error
     assert runs[1].stats["transaction_lines"]["in"] == 2500 - stored
     assert _equal(dossier, exact_sandbox)
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (RQ's work-horse runs in a session of its own)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants, children first."""
+    for child in _children(pid):
+        _kill_tree(child)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _wait_for_rows(account_id: int, entity: str, rows: int, timeout: float) -> None:
