@@ -196,7 +196,14 @@ def _who_and_what(base_url: str, tokens: TokenSet) -> tuple[dict, list[dict]]:
     client = ExactClient(
         base_url,
         token_provider=lambda: tokens.access_token,
-        rate_limits=RateLimits(redis_connection(), scope=client_credentials()[0] or "exact"),
+        rate_limits=RateLimits(
+            redis_connection(),
+            scope=client_credentials()[0] or "exact",
+            clock=lambda: clock(),
+            sleep=lambda seconds: sleep(seconds),
+        ),
+        clock=lambda: clock(),
+        sleep=lambda seconds: sleep(seconds),
     )
     me = client.current_me()
     return me, client.divisions(int(me["CurrentDivision"]))

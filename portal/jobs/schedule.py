@@ -25,7 +25,10 @@ class Periodic:
     interval: int  # seconds
 
 
-PERIODIC_JOBS = (Periodic("portal.jobs.exact.keep_connections_alive", "default", 6 * 3600),)
+PERIODIC_JOBS = (
+    Periodic("portal.jobs.exact.keep_connections_alive", "default", 6 * 3600),
+    Periodic("portal.jobs.sync.enqueue_due_syncs", "default", 60),
+)
 
 
 def _resolve(path: str):

@@ -92,11 +92,18 @@ def test_a_broken_connection_alerts_the_admins_once_and_shows_on_the_dashboard(
 
 
 def test_the_scheduler_declares_the_keep_alive_and_enqueues_it(app, redis_conn):
-    assert "portal.jobs.exact.keep_connections_alive" in {job.func for job in PERIODIC_JOBS}
+    declared = {job.func for job in PERIODIC_JOBS}
+    assert {
+        "portal.jobs.exact.keep_connections_alive",
+        "portal.jobs.sync.enqueue_due_syncs",
+    } <= declared
     scheduler = build_scheduler(redis_connection())
     enqueued = scheduler.enqueue_jobs()
-    assert [job.func.__name__ for job in enqueued] == ["keep_connections_alive"]
-    assert get_queue("default").count == 1
+    assert sorted(job.func.__name__ for job in enqueued) == [
+        "enqueue_due_syncs",
+        "keep_connections_alive",
+    ]
+    assert get_queue("default").count == 2
 
 
 def test_only_one_scheduler_holds_the_lock(app, redis_conn):
