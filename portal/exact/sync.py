@@ -259,11 +259,23 @@ def _check_division(client: ExactClient, link: ExactDivisionLink, state: SyncSta
         raise SyncStopped(link.blocked_reason)
     move_date = str(row.get("DivisionMoveDate")) if row and row.get("DivisionMoveDate") else None
     if state.division_code != link.division_code or state.division_move_date != move_date:
+        if state.division_code is not None and state.division_code != link.division_code:
+            _retire_other_division(link.account_id)
         if state.division_code is not None or state.division_move_date is not None:
             log.info("division %s moved or changed: full resync", link.division_code)
         state.cursors = {}
         state.division_code, state.division_move_date = link.division_code, move_date
         db.session.commit()
+
+
+def _retire_other_division(account_id: int) -> None:
+    """The link now points at another division (overwritten): the old rows are not this
+    dossier's any more. They are marked deleted; the new division's rows come in fresh."""
+    db.session.execute(
+        update(ExactRecord)
+        .where(ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None))
+        .values(deleted_at=utcnow())
+    )
 
 
 # --- entities -------------------------------------------------------------------------------

@@ -138,3 +138,23 @@ def test_rows_deleted_in_exact_between_pages(dossier, db, exact_sandbox, monkeyp
     assert len(deleted) == 2
     assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
     assert not set(deleted) & portal_ids(dossier["account_id"])["transaction_lines"]
+
+
+def test_an_overwritten_link_syncs_the_new_division_and_retires_the_old_rows(
+    dossier, db, client, exact_sandbox
+):
+    run_sync_queue()
+    old_ids = set().union(*portal_ids(dossier["account_id"]).values())
+    client.post(
+        f"/a/{dossier['portal_id']}/exact/clients/{dossier['account_id']}/activate",
+        data={"division": 3001102, "overwrite": "1", "confirm": "1"},
+    )
+    run_sync_queue()
+    assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, 3001102)
+    live = set().union(*portal_ids(dossier["account_id"]).values())
+    assert not (old_ids - live) & live
+    assert db.session.scalar(
+        select(func.count())
+        .select_from(ExactRecord)
+        .where(ExactRecord.exact_id.in_(old_ids), ExactRecord.deleted_at.is_(None))
+    ) == len(old_ids & live)
