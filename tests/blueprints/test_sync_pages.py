@@ -27,7 +27,7 @@ from portal.models import (
     SyncRun,
     SyncState,
 )
-from tests.exact.portal_helpers import connect
+from tests.exact.portal_helpers import activated_dossier
 from tests.exact.sync_helpers import run_sync_queue
 from tests.factories import (
     add_member,
@@ -114,18 +114,7 @@ def office(db, login):
 @pytest.fixture
 def dossier(exact_app, db, login, client, exact_sandbox):
     """A portal client whose division is activated (queues its initial sync) through Exact."""
-    owner, _own = make_user_with_account()
-    portal = make_portal(owner)
-    _u, client_account = make_user_with_account()
-    link_client(portal, client_account)
-    modules.set_enabled(portal, "exact_online", True)
-    db.session.commit()
-    login(owner)
-    connect(client, exact_sandbox, portal.id)
-    client.post(
-        f"/a/{portal.id}/exact/clients/{client_account.id}/activate", data={"division": DIVISION}
-    )
-    return {"portal_id": portal.id, "account_id": client_account.id}
+    return activated_dossier(db, client, login, exact_sandbox, DIVISION)
 
 
 def _records(account, entity: str, n: int, deleted: int = 0) -> None:

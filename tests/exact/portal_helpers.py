@@ -49,3 +49,28 @@ def control(sandbox, method: str, endpoint: str, **json):
     )
     assert response.status_code < 400, response.text
     return response.json()
+
+
+def activated_dossier(db, client, login, sandbox, division: int) -> dict:
+    """A portal (Exact module on, connected) with one client whose division is activated,
+    which queues its first import. The portal's owner is logged in."""
+    from portal import modules
+    from tests.factories import link_client, make_portal, make_user_with_account
+
+    owner, _own = make_user_with_account()
+    portal = make_portal(owner)
+    _user, client_account = make_user_with_account()
+    link_client(portal, client_account)
+    modules.set_enabled(portal, "exact_online", True)
+    db.session.commit()
+    login(owner)
+    connect(client, sandbox, portal.id)
+    client.post(
+        f"/a/{portal.id}/exact/clients/{client_account.id}/activate", data={"division": division}
+    )
+    return {
+        "portal": portal,
+        "client": client_account,
+        "account_id": client_account.id,
+        "portal_id": portal.id,
+    }

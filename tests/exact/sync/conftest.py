@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal import modules
-from tests.exact.portal_helpers import connect
-from tests.factories import link_client, make_portal, make_user_with_account
+from tests.exact.portal_helpers import activated_dossier
 
 DIVISION = 3001101
 
@@ -30,20 +28,4 @@ def exact_sandbox_config():
 @pytest.fixture
 def dossier(exact_app, db, login, client, exact_sandbox):
     """A portal client whose Exact division is activated through the portal's connection."""
-    owner, _own = make_user_with_account()
-    portal = make_portal(owner)
-    _u, client_account = make_user_with_account()
-    link_client(portal, client_account)
-    modules.set_enabled(portal, "exact_online", True)
-    db.session.commit()
-    login(owner)
-    connect(client, exact_sandbox, portal.id)
-    client.post(
-        f"/a/{portal.id}/exact/clients/{client_account.id}/activate", data={"division": DIVISION}
-    )
-    return {
-        "portal": portal,
-        "client": client_account,
-        "account_id": client_account.id,
-        "portal_id": portal.id,
-    }
+    return activated_dossier(db, client, login, exact_sandbox, DIVISION)
