@@ -12,7 +12,7 @@ from portal import audit
 from portal.clients.access import grant_access, portal_with_email
 from portal.clients.errors import AccessError
 from portal.clients.vat import normalize_vat
-from portal.exact.ratelimit import Budget, RateLimits
+from portal.exact.ratelimit import Budget
 from portal.extensions import db
 from portal.models import (
     Account,
@@ -198,8 +198,7 @@ def _division_budgets(division_codes: set[int]) -> dict[int, Budget]:
     """Exact's API budget of each division, as the app's calls left it (Redis, not the DB)."""
     if not division_codes:
         return {}
-    from portal.exact.connections import client_credentials
-    from portal.jobs.queues import redis_connection
+    from portal.exact.connections import rate_limits
 
-    limits = RateLimits(redis_connection(), scope=client_credentials()[0] or "exact")
+    limits = rate_limits()
     return {code: limits.budget(code) for code in sorted(division_codes)}

@@ -95,25 +95,38 @@ def token_manager(connection: ExactConnection, use_lock: bool = True) -> TokenMa
     )
 
 
-def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient:
-    """An API client for the connection; every call shares its single-flight token refresh.
-
-    A short ``max_wait`` (a web request) also means fewer, quicker retries of 5xx answers.
-    """
-    manager = token_manager(connection)
-    limits = RateLimits(
+def rate_limits(max_wait: float = 65) -> RateLimits:
+    """The app's per-division rate-limit state in Redis (Exact counts per app and division)."""
+    return RateLimits(
         redis_connection(),
         scope=client_credentials()[0] or "exact",
         max_wait=max_wait,
         clock=lambda: clock(),
         sleep=lambda seconds: sleep(seconds),
     )
+
+
+def _exact_client(base_url: str, token_provider, max_wait: float = 65, **options) -> ExactClient:
     return ExactClient(
-        connection.base_url,
+        base_url,
+        token_provider=token_provider,
+        rate_limits=rate_limits(max_wait),
         clock=lambda: clock(),
         sleep=lambda seconds: sleep(seconds),
-        token_provider=lambda: manager.access_token(connection.id),
-        rate_limits=limits,
+        **options,
+    )
+
+
+def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient:
+    """An API client for the connection; every call shares its single-flight token refresh.
+
+    A short ``max_wait`` (a web request) also means fewer, quicker retries of 5xx answers.
+    """
+    manager = token_manager(connection)
+    return _exact_client(
+        connection.base_url,
+        lambda: manager.access_token(connection.id),
+        max_wait,
         on_unauthorized=lambda rejected: manager.after_unauthorized(connection.id, rejected),
         **({"max_retries": 2, "backoff": 0.5} if max_wait <= WEB_MAX_WAIT else {}),
     )
@@ -126,6 +139,17 @@ def connection_of(account: Account) -> ExactConnection | None:
 
 
 # --- connecting -----------------------------------------------------------------------------
+
+
+def not_started_here() -> ConnectError:
+    """Exact's redirect does not match a connecting started in this browser session."""
+    return ConnectError(
+        _(
+            "This answer from Exact Online does not belong to a connection "
+            "started here. Start connecting again from the portal."
+        ),
+        403,
+    )
 
 
 def pending_account_id() -> int | None:
@@ -162,13 +186,7 @@ def finish_authorization(args, user: User) -> tuple[int, ConnectResult]:
     pending = session.pop(SESSION_KEY, None)
     state = args.get("state", "")
     if not pending or not state or not secrets.compare_digest(pending["state"], state):
-        raise ConnectError(
-            _(
-                "This answer from Exact Online does not belong to a connection "
-                "started here. Start connecting again from the portal."
-            ),
-            403,
-        )
+        raise not_started_here()
     if args.get("error"):
         raise ConnectError(
             _(
@@ -193,18 +211,7 @@ def finish_authorization(args, user: User) -> tuple[int, ConnectResult]:
 
 
 def _who_and_what(base_url: str, tokens: TokenSet) -> tuple[dict, list[dict]]:
-    client = ExactClient(
-        base_url,
-        token_provider=lambda: tokens.access_token,
-        rate_limits=RateLimits(
-            redis_connection(),
-            scope=client_credentials()[0] or "exact",
-            clock=lambda: clock(),
-            sleep=lambda seconds: sleep(seconds),
-        ),
-        clock=lambda: clock(),
-        sleep=lambda seconds: sleep(seconds),
-    )
+    client = _exact_client(base_url, lambda: tokens.access_token)
     me = client.current_me()
     return me, client.divisions(int(me["CurrentDivision"]))
 
@@ -387,9 +394,9 @@ def check_identity(link: ExactDivisionLink, division: dict | None) -> bool:
     if division is None or link.status == LinkStatus.BLOCKED:
         return link.status == LinkStatus.ACTIVE
     changed = [
-        f"{label}: {getattr(link, attr) or '—'} → {division[key] or '—'}"
+        f"{_('name') if key == 'name' else key.upper()}: "
+        f"{getattr(link, attr) or '—'} → {division[key] or '—'}"
         for key, attr in IDENTITY_FIELDS
-        for label in [key.upper() if key != "name" else _("name")]
         if (division[key] or None) != (getattr(link, attr) or None)
     ]
     if changed:

@@ -13,9 +13,10 @@ from portal.exact import connections
 from portal.exact.connections import ConnectError
 from portal.exact.errors import ExactError
 from portal.extensions import db
+from portal.jobs.sync import enqueue_sync
 from portal.models import Account, LinkStatus
 from portal.modules import require_module
-from portal.tenancy import require_admin
+from portal.tenancy import access_for, require_admin
 
 bp = account_blueprint("exact", __name__, "/exact")
 oauth_bp = Blueprint("exact_oauth", __name__, url_prefix="/exact")
@@ -39,14 +40,8 @@ def overview():
         connection=connection,
         form=ConnectForm(),
         own_link=own_link,
-        reauth_reason=_reason(connection),
+        reauth_reason=connection.status_reason if connection else None,
     )
-
-
-def _reason(connection) -> str | None:
-    if connection is None or connection.status_reason is None:
-        return None
-    return connection.status_reason
 
 
 @bp.route("/connect", methods=["POST"])
@@ -70,19 +65,8 @@ def callback():
     """Exact sends the person back here with ``code`` and ``state`` (or ``error``)."""
     pending = connections.pending_account_id()
     if pending is None:
-        return _callback_error(
-            ConnectError(
-                _(
-                    "This answer from Exact Online does not belong to "
-                    "a connection started here. Start connecting "
-                    "again from the portal."
-                ),
-                403,
-            )
-        )
+        return _callback_error(connections.not_started_here())
     # The person must still be an admin of the account that started connecting.
-    from portal.tenancy import access_for
-
     role, _via = access_for(current_user, pending)
     if role is None or not role.is_admin:
         abort(404)
@@ -206,16 +190,9 @@ def activate(client_id: int):
         connections.probe_rights(link)
     except (ConnectError, ExactError) as error:
         db.session.rollback()
-        flash(
-            getattr(error, "message", None)
-            if isinstance(error, ConnectError)
-            else error.user_message,
-            "error",
-        )
+        flash(error.message if isinstance(error, ConnectError) else error.user_message, "error")
         return redirect(url_for("exact.client_link", client_id=client.id))
     db.session.commit()
-    from portal.jobs.sync import enqueue_sync
-
     enqueue_sync(client.id, "initial")
     flash(
         _(

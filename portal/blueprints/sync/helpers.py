@@ -166,11 +166,9 @@ def calls_left(budget: Budget | None) -> CallsLeft:
 
 def division_budget(division_code: int) -> Budget:
     """The division's budget as the app's calls left it (scope: the app's client id)."""
-    from portal.exact.connections import client_credentials
-    from portal.exact.ratelimit import RateLimits
+    from portal.exact.connections import rate_limits
 
-    scope = client_credentials()[0] or "exact"
-    return RateLimits(redis_connection(), scope=scope).budget(division_code)
+    return rate_limits().budget(division_code)
 
 
 # --- live progress --------------------------------------------------------------------------
