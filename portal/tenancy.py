@@ -90,11 +90,6 @@ def _derived_role(user: User, account_id: int) -> tuple[Role | None, int | None]
     return role, portal_id
 
 
-def role_for(user: User, account_id: int) -> Role | None:
-    """The user's role in the account (direct, or through a portal), or None: no access."""
-    return access_for(user, account_id)[0]
-
-
 def access_for(user: User, account_id: int) -> tuple[Role | None, int | None]:
     """(role, portal id when the access comes through a portal)."""
     direct = db.session.scalar(

@@ -49,14 +49,6 @@ def redis_conn(redis_url):
 # --- database -------------------------------------------------------------------------------
 
 
-def _admin_url(url: str) -> str:
-    return (
-        url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if url.startswith("postgresql://")
-        else url
-    )
-
-
 def _run_id() -> str:
     """Shared by the xdist workers of one run, different between runs (two people, one server)."""
     return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid()))[:8]
@@ -73,7 +65,9 @@ def database_url(tmp_path_factory):
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    base = make_url(_admin_url(url))
+    from portal.config import normalize_database_url
+
+    base = make_url(normalize_database_url(url))
     name = f"{base.database}_pytest_{_run_id()}_{_worker_number()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 from flask_login import current_user
 
 from portal.extensions import login_manager
@@ -31,6 +31,5 @@ def account_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blue
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         enter_account(g.account_id)
-        request.account = g.account
 
     return bp

@@ -30,7 +30,6 @@ from portal.exact.errors import (
     ExactReauthorizationNeeded,
 )
 from portal.exact.http import ExactClient
-from portal.exact.parsing import clean_record
 from portal.extensions import db
 from portal.jobs.queues import redis_connection
 from portal.models import (
@@ -385,8 +384,11 @@ def _sync_deletions(client, link, state, run) -> None:
 
 
 def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tuple[int, int]:
-    """Insert or update rows by their Exact ID; returns (new, changed). Idempotent."""
-    rows = [clean_record(row) for row in rows]
+    """Insert or update rows by their Exact ID; returns (new, changed). Idempotent.
+
+    The rows are as the API client returns them: already without ``__metadata``.
+    """
+    rows = list(rows)
     if not rows:
         return 0, 0
     ids = [str(row["ID"]) for row in rows]
