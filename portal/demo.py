@@ -80,16 +80,18 @@ def _create_demo_portal(users: dict) -> None:
     )
     portal = portals.create_portal(users["office"], "Boekhoudkantoor Demo", PORTAL_EMAIL, billing)
     db.session.flush()
-    db.session.add(Membership(account_id=portal.id, user=users["staff"], role=Role.MEMBER))
+    # Staff who book but do not manage: in each client the weaker of this and the client's grant.
+    db.session.add(Membership(account_id=portal.id, user=users["staff"], role=Role.BOOKKEEPER))
     # Active: the bakery granted the portal access and the office added it.
     link = access.grant_access(
         _own_account(users["client"]), PORTAL_EMAIL, Role.ADMIN, users["client"]
     )
     db.session.flush()
     portals.add_client(portal, link.id)
-    # Pending: these clients granted access; the office has not added them yet.
-    for key in ("garage", "florist"):
-        access.grant_access(_own_account(users[key]), PORTAL_EMAIL, Role.ADMIN, users[key])
+    # Pending: these clients granted access; the office has not added them yet. The florist
+    # lets the office book, not manage (no Activate, no people, no modules).
+    for key, role in (("garage", Role.ADMIN), ("florist", Role.BOOKKEEPER)):
+        access.grant_access(_own_account(users[key]), PORTAL_EMAIL, role, users[key])
     modules.set_enabled(portal, "exact_online", True)
     # In eigen beheer: created by the office and billed to it.
     for name, vat in (("Café De Hoek", "NL987654321B01"), ("Schilderwerken Jansen", "")):
@@ -100,7 +102,8 @@ def describe_demo() -> str:
     lines = [f"Demo users (password for each: {DEMO_PASSWORD}):"]
     lines += [f"  {email:<24} {name}" for name, email in DEMO_USERS.values()]
     lines.append(f"The office portal 'Boekhoudkantoor Demo' ({PORTAL_EMAIL}) belongs to")
-    lines.append("office@demo.example: 3 active clients, 2 waiting to be added.")
+    lines.append("office@demo.example (owner; staff@demo.example is a bookkeeper there):")
+    lines.append("3 active clients, 2 waiting to be added.")
     return "\n".join(lines)
 
 
@@ -154,7 +157,7 @@ def demo_command(host: str, port: int) -> None:
         children.append(_start("sandbox", "--port", str(SANDBOX_PORT)))
     click.echo("\n" + "=" * 64)
     click.echo(f"Portal:  http://{host}:{port}/")
-    click.echo(f"Mail:    http://{host}:{port}/dev/outbox   (mail is kept here, not sent)")
+    click.echo(f"Mail:    http://{host}:{port}/dev/outbox   (kept here, not sent; log in first)")
     click.echo(describe_demo())
     if use_sandbox:
         click.echo(

@@ -15,11 +15,10 @@ from sqlalchemy import Select, func, select
 
 from portal.extensions import db
 from portal.models import Account, Membership, PortalLink, PortalLinkStatus, Role, User
+from portal.permissions import NO_AUTHORITY, ROLE_LABELS, Action, authority
 
 M = TypeVar("M")
 
-
-ROLE_STRENGTH = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 SWITCHER_CLIENTS_PER_PORTAL = 50
 
 
@@ -72,47 +71,20 @@ def portal_clients_for_switcher(user: User, limit: int = SWITCHER_CLIENTS_PER_PO
     return {pid: (clients, totals[pid]) for pid, clients in grouped.items()}
 
 
-def _derived_role(user: User, account_id: int) -> tuple[Role | None, int | None]:
-    """The role a portal member gets in a client account linked to their portal."""
-    row = db.session.execute(
-        select(PortalLink.role, Membership.role, PortalLink.portal_id)
-        .join(Membership, Membership.account_id == PortalLink.portal_id)
-        .where(
-            PortalLink.client_id == account_id,
-            PortalLink.status == PortalLinkStatus.ACTIVE,
-            Membership.user_id == user.id,
-        )
-    ).first()
-    if row is None:
-        return None, None
-    link_role, portal_role, portal_id = row
-    role = Role.ADMIN if link_role.is_admin and portal_role.is_admin else Role.MEMBER
-    return role, portal_id
-
-
-def access_for(user: User, account_id: int) -> tuple[Role | None, int | None]:
-    """(role, portal id when the access comes through a portal)."""
-    direct = db.session.scalar(
-        select(Membership.role).where(
-            Membership.user_id == user.id, Membership.account_id == account_id
-        )
-    )
-    derived, portal_id = _derived_role(user, account_id)
-    if derived and (direct is None or ROLE_STRENGTH[derived] > ROLE_STRENGTH[direct]):
-        return derived, portal_id
-    return direct, portal_id
-
-
 def enter_account(account_id: int) -> Account:
-    """Load the account in the URL for the current user, or 404. Sets ``g.account``/``g.role``."""
+    """Load the account in the URL for the current user, or 404.
+
+    Sets ``g.account``, ``g.authority`` (what the user may do here), ``g.role`` (the role to
+    show) and ``g.via_portal`` (the portal the access comes through, if any).
+    """
     if not current_user.is_authenticated:
         abort(404)
-    role, portal_id = access_for(current_user, account_id)
-    account = db.session.get(Account, account_id) if role else None
+    found = authority(current_user, account_id)
+    account = db.session.get(Account, account_id) if found.can(Action.VIEW) else None
     if account is None:
         abort(404)
-    g.account, g.role = account, role
-    g.via_portal = db.session.get(Account, portal_id) if portal_id else None
+    g.account, g.authority, g.role = account, found, found.role
+    g.via_portal = db.session.get(Account, found.portal_id) if found.portal_id else None
     return account
 
 
@@ -121,13 +93,6 @@ def current_account() -> Account:
     if account is None:
         abort(404)
     return account
-
-
-def require_admin() -> None:
-    """Only owners and admins of the current account pass; others get a 403."""
-    current_account()
-    if not g.role.is_admin:
-        abort(403)
 
 
 def require_portal() -> Account:
@@ -167,7 +132,16 @@ def navigation_context() -> dict[str, Any]:
         "has_exact_link": _has_exact_link(),
         "account": g.get("account"),
         "role": g.get("role"),
+        "can": _can,
+        "role_labels": ROLE_LABELS,
     }
+
+
+def _can(action: str, account: Account | None = None) -> bool:
+    """Templates: ``can('sync')`` in the current account, or in another one (a client row)."""
+    if account is None or account is g.get("account"):
+        return g.get("authority", NO_AUTHORITY).can(Action(action))
+    return authority(current_user, account).can(Action(action))
 
 
 def _has_exact_link() -> bool:

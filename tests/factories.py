@@ -96,3 +96,71 @@ def link_client(portal: Account, client: Account, status: str = "active", role: 
     db.session.add(link)
     db.session.commit()
     return link
+
+
+def make_exact_connection(account: Account, divisions: list[dict] | None = None):
+    """An Exact connection row (no tokens: nothing here calls Exact)."""
+    from portal.models import ConnectionStatus, ExactConnection
+
+    connection = ExactConnection(
+        account_id=account.id,
+        country="nl",
+        base_url="http://exact.invalid",
+        status=ConnectionStatus.CONNECTED,
+        exact_user_name="Accountant",
+        divisions=divisions
+        if divisions is not None
+        else [
+            {
+                "code": 3001101,
+                "name": "Bakkerij",
+                "customer": "",
+                "vat": "",
+                "kvk": "",
+                "country": "NL",
+                "status": 1,
+            }
+        ],
+    )
+    db.session.add(connection)
+    db.session.flush()
+    return connection
+
+
+def make_division_link(client: Account, connection, code: int = 3001101, **fields):
+    """A client account's link to a division of the connection."""
+    from portal.models import ExactDivisionLink
+
+    link = ExactDivisionLink(
+        account_id=client.id,
+        connection_id=connection.id,
+        division_code=code,
+        division_name=fields.pop("division_name", f"Administration {code}"),
+        **fields,
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
+def make_synced_dossier(client: Account, code: int = 3001101) -> dict:
+    """Rows a synced dossier has: its state, a finished run and a master-data record."""
+    from portal.models import ExactRecord, SyncRun, SyncState
+    from portal.models.base import utcnow
+
+    state = SyncState(account_id=client.id, division_code=code, cursors={}, last_status="ok")
+    run = SyncRun(
+        account_id=client.id, division_code=code, trigger="manual", status="succeeded", stats={}
+    )
+    run.finished_at = utcnow()
+    record = ExactRecord(
+        account_id=client.id,
+        entity="gl_accounts",
+        exact_id="00000000-0000-0000-0000-000000000001",
+        code="4000",
+        description="Kantoorkosten",
+        data={"Code": "4000"},
+    )
+    db.session.add_all([state, run, record])
+    db.session.flush()
+    return {"state": state, "run": run, "record": record}

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+
+from portal.permissions import (
+    MINIMUM_ROLE,
+    NEVER_DELEGATED,
+    ROLE_LABELS,
+    Action,
+    PermissionDenied,
+)
 
 MESSAGES = {
     400: lambda: _("The request could not be understood."),
@@ -22,9 +30,38 @@ def _render(code: int, message: str | None = None):
     ), code
 
 
+def denied_message(action: Action) -> str:
+    """Why the action is refused, naming the role it takes and, through a portal, the role
+    the client granted the office."""
+    needed = ROLE_LABELS[MINIMUM_ROLE[action]]
+    found = g.get("authority")
+    delegated_only = found is not None and found.delegated is not None and found.own is None
+    if delegated_only and action in NEVER_DELEGATED:
+        return _(
+            "Only the account's own people can do this; an office never can, whatever role "
+            "the client granted it."
+        )
+    if delegated_only:
+        return _(
+            "This needs the role %(needed)s. Through your office you have the role %(role)s "
+            "in this account: the weaker of your role in the office and the role the client "
+            "granted the office.",
+            needed=needed,
+            role=ROLE_LABELS[found.delegated],
+        )
+    return _(
+        "You do not have the rights for this action in this account. It needs the role %(needed)s.",
+        needed=needed,
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     for code in MESSAGES:
         app.register_error_handler(code, lambda error, code=code: _render(code))
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(error: PermissionDenied):
+        return _render(403, denied_message(error.action))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal import audit
 from portal.clients.errors import AccessError
@@ -30,6 +30,18 @@ from portal.models import (
 )
 from portal.models.access import INVITATION_LIFETIME
 from portal.models.base import utcnow
+from portal.permissions import (
+    ROLE_LABELS,
+    Action,
+    Authority,
+    PermissionDenied,
+    authority,
+    grantable_roles,
+    has_owner,
+    may_manage,
+    owner_count,
+    portal_roles,
+)
 from portal.urls import external_url
 
 INVITATION_SALT = "invitation"
@@ -47,12 +59,34 @@ def portal_link_of(client: Account) -> PortalLink | None:
     return db.session.scalar(select(PortalLink).where(PortalLink.client_id == client.id))
 
 
+def _refuse_role(role: Role, allowed: list[Role]) -> None:
+    if role not in allowed:
+        raise AccessError(
+            _l(
+                "You cannot give the role %(role)s here: nobody grants a role above their own, "
+                "and only owners make owners.",
+                role=ROLE_LABELS[role],
+            )
+        )
+
+
 def grant_access(account: Account, email: str, role: Role, actor: User):
-    """Give an e-mail address access to the account; returns the Invitation or PortalLink."""
+    """Give an e-mail address access to the account; returns the Invitation or PortalLink.
+
+    The actor may grant roles up to their own (``permissions.grantable_roles``); granting to
+    an office portal's address takes the account's own owners or admins.
+    """
     email = normalize_email(email)
+    found = authority(actor, account)
     portal = portal_with_email(email)
     if portal is not None and account.kind == AccountKind.CLIENT:
+        if not found.can(Action.MANAGE_PORTAL_ACCESS):
+            raise PermissionDenied(Action.MANAGE_PORTAL_ACCESS)
+        _refuse_role(role, portal_roles(found))
         return _grant_to_portal(account, portal, role, actor)
+    if not found.can(Action.MANAGE_ACCESS):
+        raise PermissionDenied(Action.MANAGE_ACCESS)
+    _refuse_role(role, grantable_roles(found, account))
     _refuse_duplicate_grant(account, email)
     invitation = Invitation(account_id=account.id, email=email, role=role, invited_by_id=actor.id)
     db.session.add(invitation)
@@ -91,7 +125,7 @@ def _grant_to_portal(client: Account, portal: Account, role: Role, actor: User) 
         client_id=client.id,
         status=PortalLinkStatus.PENDING,
         origin=PortalLinkOrigin.GRANTED,
-        role=Role.ADMIN if role.is_admin else Role.MEMBER,
+        role=role,
     )
     db.session.add(link)
     audit.record(client, "access.portal_granted", target=portal.name, role=link.role.value)
@@ -166,6 +200,13 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
                 email=invitation.email,
             )
         )
+    if invitation.role == Role.OWNER and not _owner_invitation_stands(invitation):
+        raise AccessError(
+            _(
+                "This invitation to become an owner is no longer valid: the account has owners "
+                "now. Ask one of them to invite you again."
+            )
+        )
     membership = db.session.scalar(
         select(Membership).where(
             Membership.account_id == invitation.account_id, Membership.user_id == user.id
@@ -185,23 +226,46 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
     return membership
 
 
-def revoke_invitation(invitation: Invitation) -> None:
+def _owner_invitation_stands(invitation: Invitation) -> bool:
+    """An owner invitation works while the account has no owner (its first owner, invited by
+    the office that created it), or while the person who sent it is still an owner of it."""
+    if not has_owner(invitation.account):
+        return True
+    inviter_role = db.session.scalar(
+        select(Membership.role).where(
+            Membership.account_id == invitation.account_id,
+            Membership.user_id == invitation.invited_by_id,
+        )
+    )
+    return inviter_role == Role.OWNER
+
+
+def _refuse_unmanageable(account: Account, role: Role, actor: User) -> Authority:
+    found = authority(actor, account)
+    if not found.can(Action.MANAGE_ACCESS):
+        raise PermissionDenied(Action.MANAGE_ACCESS)
+    if not may_manage(found, role):
+        raise AccessError(
+            _l(
+                "You cannot change people with the role %(role)s: only owners change owners, "
+                "and nobody changes someone above their own role.",
+                role=ROLE_LABELS[role],
+            )
+        )
+    return found
+
+
+def revoke_invitation(invitation: Invitation, actor: User) -> None:
+    _refuse_unmanageable(invitation.account, invitation.role, actor)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise AccessError(_("This invitation was already used or revoked."))
     invitation.revoked_at = utcnow()
     audit.record(invitation.account, "access.invitation_revoked", target=invitation.email)
 
 
-def owner_count(account: Account) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.account_id == account.id, Membership.role == Role.OWNER)
-    )
-
-
-def revoke_membership(account: Account, membership: Membership) -> None:
+def revoke_membership(account: Account, membership: Membership, actor: User) -> None:
     """Remove someone's access; the last owner cannot be removed."""
+    _refuse_unmanageable(account, membership.role, actor)
     if membership.role == Role.OWNER and owner_count(account) <= 1:
         raise AccessError(_("The last owner cannot be removed. Make someone else owner first."))
     email = membership.user.email
@@ -209,7 +273,10 @@ def revoke_membership(account: Account, membership: Membership) -> None:
     audit.record(account, "access.revoked", target=email)
 
 
-def change_role(account: Account, membership: Membership, role: Role) -> None:
+def change_role(account: Account, membership: Membership, role: Role, actor: User) -> None:
+    """Give someone another role: only roles up to the actor's own, owners only by owners."""
+    found = _refuse_unmanageable(account, membership.role, actor)
+    _refuse_role(role, grantable_roles(found, account))
     if membership.role == Role.OWNER and role != Role.OWNER and owner_count(account) <= 1:
         raise AccessError(_("The last owner cannot be removed. Make someone else owner first."))
     old, membership.role = membership.role, role
@@ -218,8 +285,42 @@ def change_role(account: Account, membership: Membership, role: Role) -> None:
     )
 
 
-def revoke_portal_access(client: Account) -> None:
+def _require_portal_access_right(client: Account, actor: User) -> Authority:
+    found = authority(actor, client)
+    if not found.can(Action.MANAGE_PORTAL_ACCESS):
+        raise PermissionDenied(Action.MANAGE_PORTAL_ACCESS)
+    return found
+
+
+def change_portal_role(client: Account, role: Role, actor: User) -> PortalLink:
+    """The client changes the role it granted its portal, without revoking the access."""
+    found = _require_portal_access_right(client, actor)
+    link = portal_link_of(client)
+    if link is None:
+        raise AccessError(_("No portal has access to this account."))
+    _refuse_role(role, portal_roles(found))
+    old, link.role = link.role, role
+    if old != role:
+        audit.record(
+            client,
+            "access.portal_role_changed",
+            target=link.portal.name,
+            old=old.value,
+            new=role.value,
+        )
+        audit.record(
+            link.portal,
+            "portal.client_role_changed",
+            target=client.name,
+            old=old.value,
+            new=role.value,
+        )
+    return link
+
+
+def revoke_portal_access(client: Account, actor: User) -> None:
     """The client account leaves its portal at once; every portal member loses access."""
+    _require_portal_access_right(client, actor)
     link = portal_link_of(client)
     if link is None:
         raise AccessError(_("No portal has access to this account."))

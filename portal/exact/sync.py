@@ -86,26 +86,11 @@ def eligible_link(account_id: int) -> ExactDivisionLink:
     if owner.id != account.id:
         if not is_enabled(owner, "exact_online"):
             raise SyncStopped(_("The Exact Online module of %(name)s is off.", name=owner.name))
-        if not _client_still_in_portal(account.id, owner.id):
+        if not connections.serves(connection, account):
             raise SyncStopped(_("The client no longer gives %(name)s access.", name=owner.name))
     elif not is_enabled(account, "exact_online"):
         raise SyncStopped(_("The Exact Online module is off."))
     return link
-
-
-def _client_still_in_portal(client_id: int, portal_id: int) -> bool:
-    from portal.models import PortalLink, PortalLinkStatus
-
-    return (
-        db.session.scalar(
-            select(PortalLink.id).where(
-                PortalLink.client_id == client_id,
-                PortalLink.portal_id == portal_id,
-                PortalLink.status == PortalLinkStatus.ACTIVE,
-            )
-        )
-        is not None
-    )
 
 
 # --- progress (live, in Redis) -------------------------------------------------------------
@@ -154,7 +139,7 @@ def run_sync(account_id: int, trigger: str, max_wait: float = 65) -> SyncRun:
     )
     db.session.add(run)
     db.session.commit()
-    client = connections.api_client(link.connection, max_wait=max_wait)
+    client = connections.link_api_client(link, max_wait=max_wait)
     try:
         _check_division(client, link, state)
         for entity in ENTITIES:

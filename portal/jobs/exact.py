@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.jobs.context import app_job
 from portal.mail import send_mail
 from portal.models import ConnectionStatus, ExactConnection, Membership, User
+from portal.permissions import Action, roles_allowing
 from portal.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -69,11 +70,13 @@ def alert_broken_connections() -> int:
 
 
 def account_admins(account_id: int) -> list[User]:
-    rows = db.session.scalars(
-        select(User).join(Membership).where(Membership.account_id == account_id)
+    """The people who may reconnect the account's Exact Online."""
+    return db.session.scalars(
+        select(User)
+        .join(Membership)
+        .where(
+            Membership.account_id == account_id,
+            Membership.role.in_(roles_allowing(Action.CONNECT_EXACT)),
+        )
+        .order_by(User.id)
     ).all()
-    return [u for u in rows if _is_admin(u, account_id)]
-
-
-def _is_admin(user: User, account_id: int) -> bool:
-    return any(m.account_id == account_id and m.role.is_admin for m in user.memberships)

@@ -18,13 +18,16 @@ class AccountKind(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
+    """A person's role in an account, or the role a client granted its portal.
+
+    What each role may do is decided in one place: ``portal.permissions``.
+    """
+
     OWNER = "owner"
     ADMIN = "admin"
+    BOOKKEEPER = "bookkeeper"
     MEMBER = "member"
-
-    @property
-    def is_admin(self) -> bool:
-        return self in (Role.OWNER, Role.ADMIN)
+    READ_ONLY = "read_only"
 
 
 def _enum(cls, name: str, length: int = 16) -> Enum:

@@ -59,7 +59,7 @@ def activated_dossier(db, client, login, sandbox, division: int) -> dict:
 
     owner, _own = make_user_with_account()
     portal = make_portal(owner)
-    _user, client_account = make_user_with_account()
+    client_owner, client_account = make_user_with_account()
     link_client(portal, client_account)
     modules.set_enabled(portal, "exact_online", True)
     db.session.commit()
@@ -73,4 +73,6 @@ def activated_dossier(db, client, login, sandbox, division: int) -> dict:
         "client": client_account,
         "account_id": client_account.id,
         "portal_id": portal.id,
+        "owner": owner,
+        "client_owner": client_owner,
     }

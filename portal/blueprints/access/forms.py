@@ -6,12 +6,13 @@ from wtforms import EmailField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
+from portal.models import Role
+from portal.permissions import ROLE_LABELS, ROLES
 
-def role_choices(include_owner: bool = True) -> list[SelectChoice]:
-    choices = [SelectChoice("member", _l("Member")), SelectChoice("admin", _l("Admin"))]
-    if include_owner:
-        choices.append(SelectChoice("owner", _l("Owner")))
-    return choices
+
+def role_choices(roles: list[Role] | tuple[Role, ...] = ROLES) -> list[SelectChoice]:
+    """Select options for the roles, strongest first (the order people read a hierarchy)."""
+    return [SelectChoice(role.value, ROLE_LABELS[role]) for role in reversed(list(roles))]
 
 
 class GrantForm(FlaskForm):
@@ -20,7 +21,7 @@ class GrantForm(FlaskForm):
         validators=[DataRequired(), Email(), Length(max=254)],
         description=_l("A person, or your accounting office's portal address."),
     )
-    role = SelectField(_l("Role"), choices=role_choices(), default="member")
+    role = SelectField(_l("Role"), choices=role_choices(), default=Role.MEMBER.value)
 
 
 class RoleForm(FlaskForm):

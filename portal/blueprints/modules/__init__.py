@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from portal import audit, modules
 from portal.blueprints.scoped import account_blueprint
 from portal.extensions import db
-from portal.tenancy import require_admin
+from portal.permissions import Action, require
 
 bp = account_blueprint("modules", __name__, "/modules")
 
@@ -24,7 +24,7 @@ def index():
 
 @bp.route("/<key>", methods=["POST"])
 def toggle(key: str):
-    require_admin()
+    require(Action.MANAGE_MODULES)
     if key not in {m.key for m in modules.modules_for(g.account)}:
         abort(404)
     enable = request.form.get("enabled") == "1"

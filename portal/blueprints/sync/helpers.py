@@ -28,10 +28,10 @@ from portal.models import (
     LinkStatus,
     PortalLink,
     PortalLinkStatus,
-    Role,
     SyncRun,
     SyncState,
 )
+from portal.permissions import Action, roles_allowing
 
 STATUS_LABELS = {
     "running": _l("running"),
@@ -244,8 +244,8 @@ def syncable_clients(portal: Account) -> list[tuple[int, datetime | None]]:
 
     The same rules as ``portal.exact.sync.eligible_link`` (which each job checks again): an
     active link on a usable connection whose owner has the Exact module on, the owner being the
-    client itself or this portal (a client is in at most one portal). Only clients that made
-    the portal an admin: others are synced on schedule, but not by the portal's hand.
+    client itself or this portal (a client is in at most one portal). Only clients that granted
+    the portal a role that may sync: others are synced on schedule, but not by the portal's hand.
     """
     module_on = and_(
         AccountModule.account_id == ExactConnection.account_id,
@@ -263,7 +263,7 @@ def syncable_clients(portal: Account) -> list[tuple[int, datetime | None]]:
             .where(
                 PortalLink.portal_id == portal.id,
                 PortalLink.status == PortalLinkStatus.ACTIVE,
-                PortalLink.role.in_([Role.ADMIN, Role.OWNER]),
+                PortalLink.role.in_(roles_allowing(Action.SYNC)),
                 ExactDivisionLink.status == LinkStatus.ACTIVE,
                 ExactConnection.status == ConnectionStatus.CONNECTED,
                 or_(

@@ -101,7 +101,7 @@ def test_revoking_portal_access_stops_queued_and_future_runs(dossier, db, client
     from portal.clients.access import revoke_portal_access
     from portal.jobs.queues import get_queue
 
-    revoke_portal_access(dossier["client"])
+    revoke_portal_access(dossier["client"], dossier["client_owner"])
     db.session.commit()
     assert sync_job_id(dossier["account_id"]) not in get_queue("sync").job_ids
     with pytest.raises(sync.SyncStopped):
