@@ -25,8 +25,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
     finish_config(app.config)
+    _init_proxies(app)
     _init_redis(app)
     _init_extensions(app)
+    _init_security_headers(app)
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
@@ -35,6 +37,50 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _init_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's IP address and scheme from
+    their X-Forwarded headers (the login throttle counts per IP address)."""
+    count = app.config.get("TRUSTED_PROXIES", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
+# No inline script or style anywhere: a script injected into a page cannot run.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def _init_security_headers(app: Flask) -> None:
+    """Security headers on every answer; HTTPS-only settings when PRODUCTION is set.
+
+    One Talisman per app (it keeps its app and settings on itself), so several apps in one
+    process (the tests) never share settings.
+    """
+    from flask_talisman import Talisman
+
+    config = app.config
+    app.extensions["talisman"] = Talisman(
+        app,
+        force_https=config["FORCE_HTTPS"],
+        strict_transport_security=config["PRODUCTION"],
+        session_cookie_secure=config["SESSION_COOKIE_SECURE"],
+        session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        x_xss_protection=False,  # obsolete; the CSP does this job
+    )
 
 
 def _init_redis(app: Flask) -> None:
@@ -52,7 +98,6 @@ def _limiter_storage_uri(redis_url: str) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from portal.models import User
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -67,15 +112,10 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        ident, _, token = user_id.partition(":")
-        if not ident.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or user.session_token != token:
-            return None
-        return user
+    from portal import user_sessions
+
+    login_manager.user_loader(user_sessions.load_user)
+    app.before_request(user_sessions.keep_alive)
 
 
 def select_locale() -> str:
@@ -107,7 +147,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.blueprints.portal import bp as portal_bp
     from portal.blueprints.portal import portals_bp
     from portal.blueprints.sync import bp as sync_bp
+    from portal.urls import IdConverter
 
+    # Every <int:...> of the app: a number above the database's range is a 404, not a 500.
+    app.url_map.converters["int"] = IdConverter  # before any rule is added
     for blueprint in (
         auth_bp,
         accounts_bp,

@@ -49,6 +49,12 @@ def normalize_database_url(url: str) -> str:
 
 def finish_config(config: dict) -> None:
     """Settings that follow from others, applied after the caller's overrides."""
+    if config.get("PRODUCTION"):
+        if config.get("OUTBOX_PAGE"):
+            raise ValueError("OUTBOX_PAGE shows every mail to any user: never in production")
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
+    if config.get("FORCE_HTTPS") is None:
+        config["FORCE_HTTPS"] = bool(config.get("PRODUCTION"))
     url = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
     config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
@@ -65,6 +71,12 @@ def load_config(instance_path: str) -> dict:
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
     mail_server = env.get("MAIL_SERVER")
     return {
+        # Production: HTTPS only (HSTS, Secure cookies) and no demo pages.
+        "PRODUCTION": _bool("PRODUCTION", False),
+        # Redirect plain HTTP to HTTPS; None: as PRODUCTION (finish_config decides).
+        "FORCE_HTTPS": _bool("FORCE_HTTPS", False) if "FORCE_HTTPS" in env else None,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are to be believed.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "SECRET_KEY": env.get("SECRET_KEY")
         or _instance_secret(instance_path, "secret_key", lambda: secrets.token_hex(32)),
         "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY")
@@ -82,7 +94,9 @@ def load_config(instance_path: str) -> dict:
         # The outbox page shows every stored mail in the browser: for the demo only.
         "OUTBOX_PAGE": _bool("OUTBOX_PAGE", False),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", "3600")),
-        "LOGIN_LIMIT_PER_EMAIL": env.get("LOGIN_LIMIT_PER_EMAIL", "5 per 5 minutes"),
+        "SIGNUP_LINK_MAX_AGE": int(env.get("SIGNUP_LINK_MAX_AGE", "86400")),
+        # Failed logins: per e-mail address and IP, and per IP (see auth/throttle.py).
+        "LOGIN_LIMIT_PER_EMAIL_IP": env.get("LOGIN_LIMIT_PER_EMAIL_IP", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 5 minutes"),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": LANGUAGES,
@@ -90,6 +104,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "EXACT_BASE_URL": env.get("EXACT_BASE_URL"),
         "EXACT_CLIENT_ID": env.get("EXACT_CLIENT_ID"),

@@ -33,8 +33,11 @@ from portal.models import (
     ExactConnection,
     ExactDivisionLink,
     LinkStatus,
+    PortalLink,
+    PortalLinkStatus,
     User,
 )
+from portal.permissions import Action, require
 
 SESSION_KEY = "exact_oauth"
 WEB_MAX_WAIT = 5  # seconds a web request may wait for Exact's minute to reset; jobs wait longer
@@ -132,6 +135,44 @@ def api_client(connection: ExactConnection, max_wait: float = 65) -> ExactClient
     )
 
 
+def serves(connection: ExactConnection, client: Account) -> bool:
+    """Whether the connection may be used for the client's dossier: the client's own, or
+    that of the portal the client is actively linked to. A connection whose owner lost access
+    to the client is never used for it, for any call."""
+    if connection.account_id == client.id:
+        return True
+    return (
+        db.session.scalar(
+            select(PortalLink.id).where(
+                PortalLink.client_id == client.id,
+                PortalLink.portal_id == connection.account_id,
+                PortalLink.status == PortalLinkStatus.ACTIVE,
+            )
+        )
+        is not None
+    )
+
+
+def no_longer_serves(connection: ExactConnection) -> ConnectError:
+    return ConnectError(
+        _(
+            "The Exact Online connection of %(name)s may no longer be used for this client "
+            "account: the client no longer gives %(name)s access. Link the administration "
+            "again through a connection that may.",
+            name=connection.account.name,
+        ),
+        403,
+    )
+
+
+def link_api_client(link: ExactDivisionLink, max_wait: float = 65) -> ExactClient:
+    """The API client for a client's dossier: only through the connection its link belongs
+    to, and only while that connection may serve the client."""
+    if not serves(link.connection, link.account):
+        raise no_longer_serves(link.connection)
+    return api_client(link.connection, max_wait=max_wait)
+
+
 def connection_of(account: Account) -> ExactConnection | None:
     return db.session.scalar(
         select(ExactConnection).where(ExactConnection.account_id == account.id)
@@ -183,10 +224,13 @@ def finish_authorization(args, user: User) -> tuple[int, ConnectResult]:
     Returns the account id the connection belongs to. Nothing is stored unless every step
     succeeded: a denied consent, a tampered state or a reused code changes nothing.
     """
-    pending = session.pop(SESSION_KEY, None)
-    state = args.get("state", "")
-    if not pending or not state or not secrets.compare_digest(pending["state"], state):
+    # Only the answer carrying the pending state may use it up: a forged one (a cross-site
+    # link to the callback) is refused and leaves the connecting under way alone.
+    pending = session.get(SESSION_KEY)
+    state = args.get("state", "").encode()
+    if not pending or not state or not secrets.compare_digest(pending["state"].encode(), state):
         raise not_started_here()
+    session.pop(SESSION_KEY)
     if args.get("error"):
         raise ConnectError(
             _(
@@ -343,6 +387,9 @@ def activate(
     The division's identity is stored for the identity guard. The client's own settings and
     mappings are keyed by the account, so an overwrite keeps them.
     """
+    require(Action.LINK_DOSSIER, client, user)
+    if not serves(connection, client):
+        raise no_longer_serves(connection)
     division = division_by_code(connection, code)
     if division is None:
         raise ConnectError(
@@ -417,6 +464,9 @@ def check_identity(link: ExactDivisionLink, division: dict | None) -> bool:
 
 def confirm_identity(link: ExactDivisionLink, user: User) -> None:
     """Accept the division's current details as the right ones and unblock the link."""
+    require(Action.LINK_DOSSIER, link.account, user)
+    if not serves(link.connection, link.account):
+        raise no_longer_serves(link.connection)
     division = division_by_code(link.connection, link.division_code)
     if division is None:
         raise ConnectError(_("This administration is not in the connection's list any more."))
@@ -443,7 +493,7 @@ RIGHTS_PROBES = (
 
 def probe_rights(link: ExactDivisionLink) -> dict:
     """One cheap call per data type the sync needs; per type whether the Exact user may."""
-    client = api_client(link.connection, max_wait=WEB_MAX_WAIT)
+    client = link_api_client(link, max_wait=WEB_MAX_WAIT)
     results = {}
     for key, endpoint, right in RIGHTS_PROBES:
         try:

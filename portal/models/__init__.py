@@ -12,7 +12,7 @@ from portal.models.exact import (
 from portal.models.module import AccountModule
 from portal.models.outbox import OutboxMessage
 from portal.models.sync import ExactRecord, SyncRun, SyncState
-from portal.models.user import User, normalize_email
+from portal.models.user import User, UserSession, normalize_email
 
 __all__ = [
     "Account",
@@ -34,5 +34,6 @@ __all__ = [
     "SyncRun",
     "SyncState",
     "User",
+    "UserSession",
     "normalize_email",
 ]

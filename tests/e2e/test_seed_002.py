@@ -13,6 +13,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e import helpers
 from tests.e2e.helpers import screenshot
 
 PASSWORD = "boekhouding is leuk 2024"
@@ -36,13 +37,7 @@ ACCOUNT_URL = re.compile(r"/a/(\d+)/?$")
 
 def sign_up(page: Page, name: str, email: str, company: str) -> int:
     """Sign up through the form; returns the id of the user's own (client) account."""
-    page.goto("/signup")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Company name").fill(company)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
+    helpers.sign_up(page, name, email, company, PASSWORD)
     expect(page).to_have_url(ACCOUNT_URL)
     expect(page.get_by_role("status")).to_have_text("Welcome! Your account is ready.")
     expect(page.get_by_role("heading", level=1)).to_have_text(company)

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.e2e.helpers import log_in, screenshot
+from tests.e2e.helpers import log_in, mailed_link, screenshot
 
 NAME = "Ada Lovelace"
 EMAIL = "ada@example.com"
@@ -23,6 +23,14 @@ def test_sign_up_switch_to_dutch_log_out_and_in(page: Page, db) -> None:
     page.get_by_label("Your name").fill(NAME)
     page.get_by_label("E-mail").fill(EMAIL)
     page.get_by_label("Company name").fill(COMPANY)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(EMAIL)
+
+    # the mailed link leads to the password; the name and company come along
+    page.goto(mailed_link(EMAIL, "/signup/"))
+    expect(page.get_by_label("Your name")).to_have_value(NAME)
+    expect(page.get_by_label("Company name")).to_have_value(COMPANY)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()

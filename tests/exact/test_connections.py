@@ -390,3 +390,45 @@ def test_a_429_is_explained_and_changes_nothing(office, client, db, exact_sandbo
     connection = _connection(db, portal)
     assert connection.status == ConnectionStatus.CONNECTED
     assert connection.divisions_refreshed_at == refreshed_at
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"state": "x"},
+        {"code": "abc", "state": "forged"},
+        {"error": "access_denied", "state": "x"},
+        {"code": "abc", "state": "é"},  # not ASCII: compare_digest must not raise
+    ],
+)
+def test_a_foreign_callback_leaves_the_connect_in_progress_alone(
+    office, client, db, exact_sandbox, args
+):
+    """A cross-site ``GET /exact/callback?state=x`` is refused and does not cancel the admin's
+    connecting: only the answer with the pending state uses it up."""
+    from portal.exact.sandbox.testing import authorize
+    from tests.conftest import EXACT_REDIRECT_URI
+
+    state = start_connect(client, office["portal"].id)
+    refused = client.get("/exact/callback", query_string=args)
+    assert refused.status_code == 403
+    code = authorize(exact_sandbox.url, redirect_uri=EXACT_REDIRECT_URI, state=state)
+    response = client.get("/exact/callback", query_string={"code": code, "state": state})
+    assert response.status_code == 302
+    assert _connection(db, office["portal"]).status == ConnectionStatus.CONNECTED
+    again = client.get("/exact/callback", query_string={"code": code, "state": state})
+    assert again.status_code == 403  # the matching answer used the state up
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\t/evil.example/", "/\r\nX: y"]
+)
+def test_refresh_list_never_redirects_off_site(office, client, db, exact_sandbox, target):
+    portal = office["portal"]
+    connect(client, exact_sandbox, portal.id)
+    response = client.post(f"/a/{portal.id}/exact/divisions/refresh", data={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/a/{portal.id}/exact/"
+    back = f"/a/{portal.id}/exact/clients/{office['client'].id}"
+    response = client.post(f"/a/{portal.id}/exact/divisions/refresh", data={"next": back})
+    assert response.headers["Location"] == back

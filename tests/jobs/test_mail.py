@@ -69,9 +69,12 @@ def test_the_portal_worker_command_runs_jobs_in_a_forking_worker(app, db, redis_
     assert db.session.get(OutboxMessage, message.id).status == "stored"
 
 
-def test_outbox_page_is_hidden_unless_enabled(app, client, db):
+def test_outbox_page_is_hidden_unless_enabled(app, client, db, login):
+    from tests.factories import make_user_with_account
+
     message = _send_one(db)
     db.session.commit()
+    login(make_user_with_account()[0])
     assert client.get("/dev/outbox").status_code == 404
     app.config["OUTBOX_PAGE"] = True
     page = client.get("/dev/outbox")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template
 from sqlalchemy import func, select
 
+from portal.blueprints.params import page_number
 from portal.blueprints.scoped import account_blueprint
 from portal.extensions import db
 from portal.models import AuditEvent, User
-from portal.tenancy import require_admin, scoped
+from portal.permissions import Action, require
+from portal.tenancy import scoped
 
 bp = account_blueprint("audit", __name__, "/audit")
 PER_PAGE = 50
@@ -16,8 +18,8 @@ PER_PAGE = 50
 
 @bp.route("/")
 def index():
-    require_admin()
-    page = max(1, request.args.get("page", 1, type=int))
+    require(Action.VIEW_AUDIT)
+    page = max(1, page_number())
     query = scoped(AuditEvent)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     events = db.session.execute(

@@ -9,18 +9,36 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.config import LANGUAGES
+from portal.validators import single_line
 
 PASSWORD_RULES = [DataRequired(), Length(min=10, max=200)]
 
 
-class SignupForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    company = StringField(
+def _name_field() -> StringField:
+    return StringField(_l("Your name"), validators=[DataRequired(), Length(max=120), single_line])
+
+
+def _company_field() -> StringField:
+    return StringField(
         _l("Company name"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=200), single_line],
         description=_l("The name of your own client account."),
     )
+
+
+class SignupForm(FlaskForm):
+    """The first step: who and where; the mailed link leads to the password."""
+
+    name = _name_field()
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    company = _company_field()
+
+
+class FinishSignupForm(FlaskForm):
+    """The second step, behind the mailed link; also the invitation's register form."""
+
+    name = _name_field()
+    company = _company_field()
     password = PasswordField(
         _l("Password"), validators=PASSWORD_RULES, description=_l("At least 10 characters.")
     )
@@ -54,7 +72,7 @@ class ChangePasswordForm(ResetPasswordForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    name = _name_field()
     language = SelectField(
         _l("Language"),
         choices=[

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     current_app,
@@ -13,13 +15,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from portal import audit
+from portal import audit, user_sessions
+from portal.blueprints.auth import throttle
 from portal.blueprints.auth.forms import (
     ChangePasswordForm,
+    FinishSignupForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
@@ -30,14 +35,13 @@ from portal.config import LANGUAGES
 from portal.extensions import db, limiter
 from portal.mail import send_mail
 from portal.models import Account, AccountKind, Membership, Role, User, normalize_email
+from portal.models.user import check_password_for_unknown_user
+from portal.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
 RESET_SALT = "password-reset"
-
-
-def _login_email_key() -> str:
-    return "login-email:" + normalize_email(request.form.get("email", ""))
+SIGNUP_SALT = "signup"
 
 
 def _failed(response) -> bool:
@@ -45,14 +49,18 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
-
-
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this e-mail address and password, else None. An unknown address costs
+    the same password hashing as a known one, so timing does not tell which addresses exist."""
+    user = user_by_email(email)
+    if user is None:
+        check_password_for_unknown_user(password)
+        return None
+    return user if user.check_password(password) else None
 
 
 def create_user_with_account(name: str, email: str, password: str, company: str) -> User:
@@ -66,78 +74,146 @@ def create_user_with_account(name: str, email: str, password: str, company: str)
     return user
 
 
+# --- sign-up: the address is proven by a mailed link before a user exists ---------------------
+
+
+def _signup_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SIGNUP_SALT)
+
+
+def make_signup_token(email: str, name: str, company: str) -> str:
+    return _signup_serializer().dumps({"email": email, "name": name, "company": company})
+
+
+def signup_from_token(token: str) -> dict | None:
+    """The sign-up the signed link carries; None when tampered with or too old."""
+    try:
+        data = _signup_serializer().loads(
+            token, max_age=current_app.config["SIGNUP_LINK_MAX_AGE"]
+        )  # SignatureExpired is a BadSignature
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), str) for k in ("email", "name", "company")
+    ):
+        return None
+    return data
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
 def signup():
     form = SignupForm()
     if form.validate_on_submit():
-        if user_by_email(form.email.data):
-            form.email.errors.append(
-                _(
-                    "There is already a user with this e-mail address. "
-                    "Log in, or reset your password."
-                )
-            )
+        email = normalize_email(form.email.data)
+        user = user_by_email(email)
+        if user is None:
+            token = make_signup_token(email, form.name.data.strip(), form.company.data.strip())
+            link = url_for("auth.finish_signup", token=token, _external=True)
+            send_mail(email, _("Finish signing up"), "signup", link=link)
         else:
-            user = create_user_with_account(
-                form.name.data.strip(),
-                form.email.data,
-                form.password.data,
-                form.company.data.strip(),
+            send_mail(
+                email,
+                _("You already have a user here"),
+                "signup_known",
+                language=user.language,
+                user=user,
+                login_link=url_for("auth.login", _external=True),
+                reset_link=url_for("auth.reset_request", _external=True),
             )
-            user.language = session.get("language")
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(url_for("accounts.home"))
+        db.session.commit()
+        # The same answer whether or not the address has a user: no account discovery.
+        return render_template("auth/signup_sent.html", email=email)
     return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/signup/<token>", methods=["GET", "POST"])
+def finish_signup(token: str):
+    data = signup_from_token(token)
+    if data is None:
+        flash(_("This sign-up link has expired or is not valid. Please sign up again."), "error")
+        return redirect(url_for("auth.signup"))
+    if user_by_email(data["email"]) is not None:  # the link worked before: it works once
+        flash(_("This e-mail address already has a user. Log in, or reset your password."), "info")
+        return redirect(url_for("auth.login"))
+    form = FinishSignupForm(data={"name": data["name"], "company": data["company"]})
+    if form.validate_on_submit():
+        user = create_user_with_account(
+            form.name.data.strip(), data["email"], form.password.data, form.company.data.strip()
+        )
+        user.language = session.get("language")
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same link, pressed twice at once
+            db.session.rollback()
+            return redirect(url_for("auth.login"))
+        user_sessions.log_in(user)
+        flash(_("Welcome! Your account is ready."), "success")
+        return redirect(url_for("accounts.home"))
+    return render_template("auth/finish_signup.html", form=form, email=data["email"])
+
+
+# --- login and logout ---------------------------------------------------------------------------
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_EMAIL"],
-    methods=["POST"],
-    key_func=_login_email_key,
-    deduct_when=_failed,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = user_by_email(form.email.data)
-        if user is not None and user.check_password(form.password.data):
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+        email, ip = normalize_email(form.email.data), request.remote_addr or ""
+        wait = throttle.wait_seconds(email, ip)
+        if wait:
+            form.password.errors.append(throttle.wait_message(wait))
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
+        user = authenticate(email, form.password.data)
+        if user is not None:
+            throttle.forget_ip(email, ip)
+            user_sessions.log_in(user)
+            response = redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
+            throttle.remember_device(response, email)
+            return response
+        throttle.record_failure(email, ip)
         form.password.errors.append(_("This e-mail address and password do not match."))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    user_sessions.log_out()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+# --- password reset -----------------------------------------------------------------------------
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
 
 
+def _password_fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
 def make_reset_token(user: User) -> str:
-    """Signed and expiring; it names the session token, so it works once."""
-    return _serializer().dumps({"user": user.id, "session": user.session_token})
+    """Signed and expiring; it names the current password, so it works once."""
+    return _serializer().dumps({"user": user.id, "password": _password_fingerprint(user)})
 
 
 def user_from_reset_token(token: str) -> User | None:
     try:
         data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except (SignatureExpired, BadSignature):
+    except BadSignature:  # SignatureExpired is a BadSignature
         return None
-    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
-    if user is None or user.session_token != data.get("session"):
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = db.session.get(User, data["user"])
+    if user is None or _password_fingerprint(user) != data.get("password"):
         return None
     return user
 
@@ -173,11 +249,16 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         user.set_password(form.password.data)
+        user_sessions.end_sessions(user)
         db.session.commit()
-        login_user(user)
+        throttle.clear(user.email)
+        user_sessions.log_in(user)
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("accounts.home"))
     return render_template("auth/reset_password.html", form=form)
+
+
+# --- settings -----------------------------------------------------------------------------------
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -198,9 +279,9 @@ def settings():
             password.current.errors.append(_("This is not your current password."))
         else:
             current_user.set_password(password.password.data)
+            # this session goes on; every other session of the user has ended
+            user_sessions.end_sessions(current_user, keep=current_user.login_session_id)
             db.session.commit()
-            # this session goes on with the new token; every other session has ended
-            login_user(current_user._get_current_object())
             flash(
                 _("Your password has been changed. Other sessions have been logged out."), "success"
             )
@@ -217,4 +298,4 @@ def set_language():
     if current_user.is_authenticated:
         current_user.language = language
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.home"))

@@ -16,7 +16,8 @@ from portal.extensions import db
 from portal.jobs.sync import enqueue_sync
 from portal.models import Account, LinkStatus
 from portal.modules import require_module
-from portal.tenancy import access_for, require_admin
+from portal.permissions import Action, can, require
+from portal.urls import safe_next
 
 bp = account_blueprint("exact", __name__, "/exact")
 oauth_bp = Blueprint("exact_oauth", __name__, url_prefix="/exact")
@@ -46,7 +47,7 @@ def overview():
 
 @bp.route("/connect", methods=["POST"])
 def connect():
-    require_admin()
+    require(Action.CONNECT_EXACT)
     form = ConnectForm()
     if not form.validate_on_submit():
         flash(_("Choose the country of your Exact Online."), "error")
@@ -66,9 +67,8 @@ def callback():
     pending = connections.pending_account_id()
     if pending is None:
         return _callback_error(connections.not_started_here())
-    # The person must still be an admin of the account that started connecting.
-    role, _via = access_for(current_user, pending)
-    if role is None or not role.is_admin:
+    # The person must still be allowed to connect Exact for the account that started it.
+    if not can(current_user, Action.CONNECT_EXACT, pending):
         abort(404)
     try:
         account_id, result = connections.finish_authorization(request.args, _user())
@@ -112,7 +112,7 @@ def _callback_error(error: ConnectError):
 
 @bp.route("/disconnect", methods=["POST"])
 def disconnect():
-    require_admin()
+    require(Action.CONNECT_EXACT)
     connection = connections.connection_of(g.account) or abort(404)
     connections.disconnect(connection)
     db.session.commit()
@@ -125,7 +125,7 @@ def disconnect():
 
 @bp.route("/divisions/refresh", methods=["POST"])
 def refresh_divisions():
-    require_admin()
+    require(Action.CONNECT_EXACT)
     connection = connections.connection_of(g.account) or abort(404)
     try:
         connections.refresh_division_list(connection)
@@ -135,16 +135,22 @@ def refresh_divisions():
     else:
         db.session.commit()
         flash(_("The list of administrations is up to date."), "success")
-    return redirect(request.form.get("next") or url_for("exact.overview"))
+    return redirect(safe_next(request.form.get("next")) or url_for("exact.overview"))
 
 
-def _target_client(client_id: int) -> Account:
-    """A client account this account may link: a client of the portal, or itself."""
+def _target_client(client_id: int, action: Action = Action.VIEW) -> Account:
+    """A client account this account may link (a client of the portal, or itself), and the
+    user's right to the action *in the client account*, whichever URL the request came from:
+    through a portal that is the weaker of their portal role and the role the client granted.
+    """
     if g.account.is_portal:
-        return portal_client(g.account, client_id)
-    if client_id != g.account.id:
+        client = portal_client(g.account, client_id)
+    elif client_id != g.account.id:
         abort(404)
-    return g.account
+    else:
+        client = g.account
+    require(action, client)
+    return client
 
 
 @bp.route("/clients/<int:client_id>")
@@ -169,8 +175,7 @@ def client_link(client_id: int):
 
 @bp.route("/clients/<int:client_id>/activate", methods=["POST"])
 def activate(client_id: int):
-    require_admin()
-    client = _target_client(client_id)
+    client = _target_client(client_id, Action.LINK_DOSSIER)
     connection = connections.connection_of(g.account)
     if connection is None or not connection.is_usable:
         flash(_("Connect Exact Online first."), "error")
@@ -208,8 +213,7 @@ def activate(client_id: int):
 
 @bp.route("/clients/<int:client_id>/confirm", methods=["POST"])
 def confirm_identity(client_id: int):
-    require_admin()
-    client = _target_client(client_id)
+    client = _target_client(client_id, Action.LINK_DOSSIER)
     link = connections.link_of(client)
     if link is None or link.status != LinkStatus.BLOCKED:
         abort(404)
@@ -225,11 +229,13 @@ def confirm_identity(client_id: int):
 
 @bp.route("/clients/<int:client_id>/rights", methods=["POST"])
 def check_rights(client_id: int):
-    require_admin()
-    client = _target_client(client_id)
+    client = _target_client(client_id, Action.SYNC)
     link = connections.link_of(client) or abort(404)
     try:
         connections.probe_rights(link)
+    except ConnectError as error:
+        db.session.rollback()
+        flash(error.message, "error")
     except ExactError as error:
         db.session.rollback()
         flash(error.user_message, "error")

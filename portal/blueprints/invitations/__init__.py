@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from portal.blueprints.auth.forms import SignupForm
+from portal import user_sessions
+from portal.blueprints.auth.forms import FinishSignupForm
 from portal.blueprints.auth.views import create_user_with_account, user_by_email
 from portal.clients import access
 from portal.clients.errors import AccessError
@@ -16,8 +17,9 @@ from portal.extensions import db
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
 
-class RegisterForm(SignupForm):
-    """Sign-up from an invitation: the e-mail address is the invited one, not editable."""
+class RegisterForm(FinishSignupForm):
+    """Sign-up from an invitation: the e-mail address is the invited one (the signed link
+    proves it), so the user is made at once."""
 
 
 def _invitation_or_message(token: str):
@@ -61,10 +63,7 @@ def register(token: str):
     if user_by_email(invitation.email) is not None:
         return redirect(url_for("auth.login", next=url_for("invitations.show", token=token)))
     form = RegisterForm()
-    if request.method == "POST":
-        form.email.data = invitation.email  # fixed: whatever was posted
-    else:
-        form.email.data = invitation.email
+    if request.method != "POST":
         form.company.data = form.company.data or invitation.email.split("@")[0]
     if form.validate_on_submit():
         user = create_user_with_account(
@@ -72,7 +71,7 @@ def register(token: str):
         )
         access.accept_invitation(invitation, user)
         db.session.commit()
-        login_user(user)
+        user_sessions.log_in(user)
         flash(
             _("Welcome! You now have access to %(name)s.", name=invitation.account.name), "success"
         )

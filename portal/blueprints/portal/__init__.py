@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.blueprints.params import page_number, search_text
 from portal.blueprints.portal.forms import BillingForm, ManagedClientForm, PortalForm
 from portal.blueprints.scoped import account_blueprint
 from portal.clients import portals
 from portal.clients.errors import AccessError
 from portal.extensions import db
 from portal.models import PortalLinkStatus
-from portal.tenancy import require_admin, require_portal
+from portal.permissions import Action, require
+from portal.tenancy import require_portal
 
 portals_bp = Blueprint("portals", __name__, url_prefix="/portals")
 bp = account_blueprint("portal", __name__, "/portal")
@@ -62,8 +64,8 @@ def new():
 
 @bp.route("/clients")
 def clients():
-    search = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
+    search = search_text()
+    page = page_number()
     listing = portals.client_list(
         g.account, search=search, page=page, status=PortalLinkStatus.ACTIVE
     )
@@ -73,7 +75,7 @@ def clients():
 
 @bp.route("/clients/<int:link_id>/add", methods=["POST"])
 def add_client(link_id: int):
-    require_admin()
+    require(Action.MANAGE_CLIENTS)
     try:
         link = portals.add_client(g.account, link_id)
     except AccessError as error:
@@ -87,7 +89,7 @@ def add_client(link_id: int):
 
 @bp.route("/clients/new", methods=["GET", "POST"])
 def new_client():
-    require_admin()
+    require(Action.MANAGE_CLIENTS)
     form = ManagedClientForm()
     if form.validate_on_submit():
         try:
@@ -111,7 +113,7 @@ def new_client():
 
 @bp.route("/billing", methods=["GET", "POST"])
 def billing():
-    require_admin()
+    require(Action.MANAGE_BILLING)
     form = BillingForm(obj=g.account)
     if form.validate_on_submit():
         portals.set_billing(g.account, _billing(form))

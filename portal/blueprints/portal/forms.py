@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.clients.vat import is_valid_vat
+from portal.validators import single_line
 
 VAT_HINT = _l("Dutch (NL123456789B01) or Belgian (BE0123456749) VAT number.")
 
@@ -17,7 +18,7 @@ def valid_vat(form, field) -> None:
 
 class BillingForm(FlaskForm):
     billing_company = StringField(
-        _l("Company name for invoices"), validators=[DataRequired(), Length(max=200)]
+        _l("Company name for invoices"), validators=[DataRequired(), Length(max=200), single_line]
     )
     billing_vat_number = StringField(
         _l("VAT number"), validators=[DataRequired(), valid_vat], description=VAT_HINT
@@ -31,7 +32,7 @@ class BillingForm(FlaskForm):
 class PortalForm(BillingForm):
     name = StringField(
         _l("Portal name"),
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=200), single_line],
         description=_l("Usually the name of your accounting office."),
     )
     portal_email = EmailField(
@@ -42,7 +43,7 @@ class PortalForm(BillingForm):
 
 
 class ManagedClientForm(FlaskForm):
-    name = StringField(_l("Client name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Client name"), validators=[DataRequired(), Length(max=200), single_line])
     vat_number = StringField(
         _l("VAT number"), validators=[Optional(), valid_vat], description=VAT_HINT
     )

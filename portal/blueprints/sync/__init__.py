@@ -3,7 +3,7 @@ pulled from Exact (read-only: Exact is the source of truth); per portal "Sync al
 
 Client pages live under ``/a/<client_id>/sync/`` and are reached by the client's own users and
 by the members of its portal (tenancy derives that access); they are a 404 for an account
-without a linked administration. Starting a sync takes an admin of the account.
+without a linked administration. Starting a sync takes the right to sync in the client account.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
+from portal.blueprints.params import page_number, search_text
 from portal.blueprints.scoped import account_blueprint
 from portal.blueprints.sync import helpers
 from portal.exact import connections
@@ -21,7 +22,8 @@ from portal.exact.sync import SyncStopped, eligible_link
 from portal.extensions import db
 from portal.jobs.sync import enqueue_sync
 from portal.models import ExactRecord, SyncRun
-from portal.tenancy import require_admin, require_portal
+from portal.permissions import Action, require
+from portal.tenancy import require_portal
 
 bp = account_blueprint("sync", __name__, "/sync")
 helpers.register_template_helpers(bp)
@@ -43,7 +45,7 @@ def _dossier():
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int))
+    return max(1, page_number())
 
 
 @bp.route("/")
@@ -88,7 +90,7 @@ def progress():
 
 @bp.route("/now", methods=["POST"])
 def now():
-    require_admin()
+    require(Action.SYNC)
     try:
         eligible_link(g.account.id)
     except SyncStopped as stop:
@@ -119,7 +121,7 @@ def _waiting_message(state, calls) -> str:
 @bp.route("/data/<entity_key>")
 def data(entity_key: str):
     entity = ENTITY_BY_KEY.get(entity_key) or abort(404)
-    search = request.args.get("q", "").strip()
+    search = search_text()
     show_deleted = request.args.get("deleted") == "1"
     where = [ExactRecord.account_id == g.account.id, ExactRecord.entity == entity.key]
     if not show_deleted:
@@ -163,7 +165,7 @@ def data(entity_key: str):
 def sync_all():
     """The portal's "Sync all clients": queue every client that may be synced now."""
     require_portal()
-    require_admin()
+    require(Action.SYNC)
     queued = busy = waiting = 0
     for client_id, waiting_until in helpers.syncable_clients(g.account):
         if waiting_until is not None and waiting_until > helpers.utcnow():
