@@ -7,10 +7,10 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: run test install lint format translations clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]" -e "./sandbox[pytest]"  # the sandbox: demo and tests only
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -20,8 +20,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from portal.exact.sandbox import start_sandbox_in_thread  # noqa: E402
-from portal.exact.sandbox.testing import connect  # noqa: E402
+from exact_sandbox import start_sandbox_in_thread  # noqa: E402
+from exact_sandbox.testing import connect  # noqa: E402
 
 DIVISION = 900001
 TRANSACTION_FIELDS = (

@@ -402,10 +402,11 @@ def control(sandbox, method: str, path: str, json=None, session=None):
 
 def build_world(app, sandbox, sizes: dict) -> dict:
     """Owner, portal (module on), clients, the OAuth connection, links to divisions."""
+    from exact_sandbox.testing import authorize
+
     from portal import modules
     from portal.clients.portals import BillingDetails, create_portal
     from portal.exact import connections
-    from portal.exact.sandbox.testing import authorize
     from portal.extensions import db
     from portal.models import (
         Account,
@@ -1084,7 +1085,7 @@ def main() -> None:
             redis_url = embedded_redis = start_embedded_redis(tmp / "redis")
         db_url, drop_database = make_database(tmp)
 
-        from portal.exact.sandbox import SandboxClock, start_sandbox_in_thread
+        from exact_sandbox import SandboxClock, start_sandbox_in_thread
 
         real_now = time.time()
         clock = BenchClock(real_now, real_now, args.speed)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from portal.exact.sandbox import start_sandbox_in_thread  # noqa: E402
-from portal.exact.sandbox.testing import (  # noqa: E402
+from exact_sandbox import start_sandbox_in_thread  # noqa: E402
+from exact_sandbox.testing import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REDIRECT_URI,
@@ -189,7 +189,7 @@ def main() -> int:
 
 
 def _divisions_with_volume(lines: int) -> list[dict]:
-    from portal.exact.sandbox import default_config
+    from exact_sandbox import default_config
 
     divisions = default_config()["divisions"]
     for division in divisions:

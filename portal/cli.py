@@ -75,11 +75,18 @@ def _cli() -> FlaskGroup:
     from portal.demo import demo_command
 
     group = FlaskGroup(create_app=create_app, help="The accounting-firm portal.")
-    from portal.exact.sandbox.cli import sandbox_command
-
     group.add_command(demo_command)
-    group.add_command(sandbox_command)
+    _add_sandbox_command(group)
     return group
+
+
+def _add_sandbox_command(group: FlaskGroup) -> None:
+    """``portal sandbox``, where the Exact sandbox (a demo and test package) is installed."""
+    try:
+        from exact_sandbox.cli import sandbox_command
+    except ImportError:
+        return
+    group.add_command(sandbox_command)
 
 
 def main() -> None:

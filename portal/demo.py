@@ -119,7 +119,7 @@ def _prepare_environment(instance: Path, host: str, port: int) -> bool:
     os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     use_sandbox = not os.environ.get("EXACT_CLIENT_ID")
     if use_sandbox:
-        from portal.exact.sandbox.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        from exact_sandbox.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
         os.environ["EXACT_BASE_URL"] = f"http://127.0.0.1:{SANDBOX_PORT}"
         os.environ["EXACT_CLIENT_ID"] = DEMO_CLIENT_ID

@@ -194,8 +194,8 @@ def exact_sandbox(exact_sandbox_config):
     so the portal's and the sandbox's clocks agree until a test moves both."""
     import time
 
-    from portal.exact.sandbox import start_sandbox_in_thread
-    from portal.exact.sandbox.clock import SandboxClock
+    from exact_sandbox import start_sandbox_in_thread
+    from exact_sandbox.clock import SandboxClock
 
     server = start_sandbox_in_thread(exact_sandbox_config, clock=SandboxClock(time.time(), speed=0))
     yield server
@@ -205,7 +205,7 @@ def exact_sandbox(exact_sandbox_config):
 @pytest.fixture
 def exact_app(app, exact_sandbox):
     """The portal app pointed at the sandbox as its Exact Online."""
-    from portal.exact.sandbox.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    from exact_sandbox.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     app.config.update(
         EXACT_BASE_URL=exact_sandbox.url,

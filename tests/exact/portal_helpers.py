@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from exact_sandbox.testing import authorize
 
-from portal.exact.sandbox.testing import authorize
 from tests.conftest import EXACT_REDIRECT_URI
 
 

@@ -6,12 +6,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from exact_sandbox.testing import DEMO_CLIENT_ID
 from sqlalchemy import select
 
 from portal import modules
 from portal.crypto import decrypt
 from portal.exact import connections
-from portal.exact.sandbox.testing import DEMO_CLIENT_ID
 from portal.models import (
     AuditEvent,
     ConnectionStatus,
@@ -91,7 +91,8 @@ def test_denied_consent_changes_nothing(office, client, db, exact_sandbox):
 
 
 def test_a_reused_code_fails_clearly_and_keeps_the_tokens(office, client, db, exact_sandbox):
-    from portal.exact.sandbox.testing import authorize
+    from exact_sandbox.testing import authorize
+
     from tests.conftest import EXACT_REDIRECT_URI
 
     state = start_connect(client, office["portal"].id)
@@ -406,7 +407,8 @@ def test_a_foreign_callback_leaves_the_connect_in_progress_alone(
 ):
     """A cross-site ``GET /exact/callback?state=x`` is refused and does not cancel the admin's
     connecting: only the answer with the pending state uses it up."""
-    from portal.exact.sandbox.testing import authorize
+    from exact_sandbox.testing import authorize
+
     from tests.conftest import EXACT_REDIRECT_URI
 
     state = start_connect(client, office["portal"].id)

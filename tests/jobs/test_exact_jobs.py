@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from exact_sandbox.testing import DEMO_CLIENT_ID
 from rq import SimpleWorker
 from sqlalchemy import select
 
 from portal import modules
 from portal.crypto import decrypt
 from portal.exact import connections
-from portal.exact.sandbox.testing import DEMO_CLIENT_ID
 from portal.jobs.exact import keep_connections_alive
 from portal.jobs.queues import get_queue, redis_connection
 from portal.jobs.schedule import LOCK_NAME, PERIODIC_JOBS, build_scheduler

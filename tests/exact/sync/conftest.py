@@ -12,7 +12,7 @@ DIVISION = 3001101
 @pytest.fixture
 def exact_sandbox_config():
     """Pages to walk: 2,500 transaction lines (3 sync pages), 150 accounts; roomy limits."""
-    from portal.exact.sandbox.config import default_config
+    from exact_sandbox.config import default_config
 
     config = default_config()
     for division in config["divisions"]:

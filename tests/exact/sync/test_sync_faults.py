@@ -15,11 +15,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from exact_sandbox.testing import DEMO_CLIENT_ID
 from rq.job import Job
 from sqlalchemy import func, select
 
 from portal.exact import connections, sync
-from portal.exact.sandbox.testing import DEMO_CLIENT_ID
 from portal.jobs.queues import redis_connection
 from portal.jobs.sync import enqueue_sync, sync_job_id
 from portal.models import ConnectionStatus, ExactConnection, ExactRecord, SyncRun

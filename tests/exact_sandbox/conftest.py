@@ -4,9 +4,8 @@ pytest plugin so the portal's tests can use the same ones."""
 from __future__ import annotations
 
 import pytest
-
-from portal.exact.sandbox import SandboxServer
-from portal.exact.sandbox.pytest_plugin import make_sandbox, sandbox
+from exact_sandbox import SandboxServer
+from exact_sandbox.pytest_plugin import make_sandbox, sandbox
 
 from .helpers import Api, api_for
 

@@ -6,8 +6,7 @@ import time
 
 import pytest
 import requests
-
-from portal.exact.sandbox.testing import control, inject_fault
+from exact_sandbox.testing import control, inject_fault
 
 from .helpers import DIVISION, purchase
 

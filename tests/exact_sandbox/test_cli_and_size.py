@@ -9,12 +9,11 @@ import time
 
 import requests
 from click.testing import CliRunner
-
-from portal.exact.sandbox import start_sandbox_in_thread
-from portal.exact.sandbox.cli import describe, sandbox_command
-from portal.exact.sandbox.config import default_config, load_config
-from portal.exact.sandbox.data import DivisionData
-from portal.exact.sandbox.testing import frozen_clock
+from exact_sandbox import start_sandbox_in_thread
+from exact_sandbox.cli import describe, sandbox_command
+from exact_sandbox.config import default_config, load_config
+from exact_sandbox.data import DivisionData
+from exact_sandbox.testing import frozen_clock
 
 from .helpers import api_for
 
@@ -42,7 +41,7 @@ def test_python_dash_m_serves_until_stopped(tmp_path):
             sys.executable,
             "-u",
             "-m",
-            "portal.exact.sandbox",
+            "exact_sandbox",
             "--port",
             "0",
             "--config",

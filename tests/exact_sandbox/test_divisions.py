@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import requests
-
-from portal.exact.sandbox.testing import DEMO_CLIENT_ID, control
+from exact_sandbox.testing import DEMO_CLIENT_ID, control
 
 from .helpers import api_for
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import requests
-
-from portal.exact.sandbox import SandboxServer
-from portal.exact.sandbox.testing import connect
+from exact_sandbox import SandboxServer
+from exact_sandbox.testing import connect
 
 
 class Api:

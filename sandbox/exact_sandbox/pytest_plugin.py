@@ -1,6 +1,6 @@
 """pytest fixtures for tests that need a running sandbox (pytest itself is a test dependency).
 
-Use them anywhere with ``pytest_plugins = ["portal.exact.sandbox.pytest_plugin"]`` in the root
+Use them anywhere with ``pytest_plugins = ["exact_sandbox.pytest_plugin"]`` in the root
 ``conftest.py``; the sandbox's own tests import them in their conftest.
 """
 

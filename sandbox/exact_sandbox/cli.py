@@ -1,4 +1,4 @@
-"""``portal sandbox`` / ``python -m portal.exact.sandbox``: run the sandbox on its own."""
+"""``portal sandbox`` / ``python -m exact_sandbox``: run the sandbox on its own."""
 
 from __future__ import annotations
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 
 import requests
-
-from portal.exact.sandbox import SandboxClock, create_sandbox_app
-from portal.exact.sandbox.testing import TEST_START, control, set_clock
+from exact_sandbox import SandboxClock, create_sandbox_app
+from exact_sandbox.testing import TEST_START, control, set_clock
 
 from .helpers import api_for
 
@@ -129,10 +128,9 @@ def test_state_stays_in_memory_per_app():
 
 
 def test_sandbox_can_be_mounted_under_a_path_prefix():
+    from exact_sandbox.testing import connect, frozen_clock
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
     from werkzeug.serving import make_server
-
-    from portal.exact.sandbox.testing import connect, frozen_clock
 
     outer = create_sandbox_app()  # anything can sit at the root
     outer.wsgi_app = DispatcherMiddleware(

@@ -6,8 +6,7 @@ import base64
 
 import pytest
 import requests
-
-from portal.exact.sandbox.testing import control
+from exact_sandbox.testing import control
 
 from .helpers import DIVISION, api_for, purchase
 

@@ -21,7 +21,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # Exact refuses POST bodies over 10 MB
 
 def create_sandbox_app(config: dict | None = None, clock: SandboxClock | None = None) -> Flask:
     """A Flask app behaving like Exact Online (see README.md). ``config`` overlays the default."""
-    app = Flask("portal.exact.sandbox")
+    app = Flask("exact_sandbox")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["exact_sandbox"] = SandboxState(normalize(config), clock)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from portal.exact.sandbox.clock import parse_time
-from portal.exact.sandbox.testing import TEST_START, advance_clock
+from exact_sandbox.clock import parse_time
+from exact_sandbox.testing import TEST_START, advance_clock
 
 from .helpers import api_for
 

@@ -6,8 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-
-from portal.exact.sandbox.testing import (
+from exact_sandbox.testing import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REDIRECT_URI,

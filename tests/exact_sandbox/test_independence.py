@@ -7,7 +7,7 @@ import ast
 import sys
 from pathlib import Path
 
-import portal.exact.sandbox as package
+import exact_sandbox as package
 
 ALLOWED = {"flask", "werkzeug", "click"}
 TEST_ONLY = {"pytest_plugin.py": {"pytest"}}

@@ -1,6 +1,0 @@
-"""``python -m portal.exact.sandbox --port 5055``"""
-
-from .cli import sandbox_command
-
-if __name__ == "__main__":
-    sandbox_command(prog_name="python -m portal.exact.sandbox")
