@@ -1,4 +1,4 @@
-"""WSGI entry point: ``gunicorn wsgi:app``."""
+"""WSGI entry point: ``gunicorn --config deploy/gunicorn.conf.py wsgi:app`` (deploy/)."""
 
 from portal import create_app
 

@@ -8,9 +8,10 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The portal set up logging already (portal/observability.py: one handler, plain or JSON
+# lines); alembic.ini's handlers would replace it. Only a bare `alembic` run uses them.
+if not any(handler.get_name() == "portal" for handler in logging.getLogger().handlers):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -2,7 +2,8 @@
 
 Secrets come only from the environment. On a laptop (no SECRET_KEY set) a random key
 is generated and kept in the instance folder, so sessions survive a restart but the
-key is never in the repository.
+key is never in the repository. In production (``PRODUCTION``) nothing is generated or
+started locally: every machine must be given the same database, Redis and keys.
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ import secrets
 from pathlib import Path
 
 LANGUAGES = ("en", "nl")
+# What every machine of a production deployment must share; never made up on one machine.
+PRODUCTION_REQUIRED = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "REDIS_URL": "REDIS_URL",
+    "SECRET_KEY": "SECRET_KEY",
+    "TOKEN_ENCRYPTION_KEY": "TOKEN_ENCRYPTION_KEY",
+}
+LOG_FORMATS = ("plain", "json")
+
+
+class ConfigError(ValueError):
+    """The settings cannot work: the app refuses to start, saying why."""
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -47,12 +60,20 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def finish_config(config: dict) -> None:
-    """Settings that follow from others, applied after the caller's overrides."""
+def finish_config(config: dict, instance_path: str) -> None:
+    """Settings that follow from others, applied after the caller's overrides.
+
+    In production a missing DATABASE_URL, REDIS_URL, SECRET_KEY or TOKEN_ENCRYPTION_KEY is an
+    error; on a laptop they default to a SQLite file and keys kept under ``instance_path``
+    (the embedded Redis is started later, by ``redis_server.resolve_redis_url``).
+    """
     if config.get("PRODUCTION"):
-        if config.get("OUTBOX_PAGE"):
-            raise ValueError("OUTBOX_PAGE shows every mail to any user: never in production")
+        _check_production(config)
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
+    else:
+        _laptop_defaults(config, instance_path)
+    if config.get("LOG_FORMAT") not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT is 'plain' or 'json', not {config.get('LOG_FORMAT')!r}")
     if config.get("FORCE_HTTPS") is None:
         config["FORCE_HTTPS"] = bool(config.get("PRODUCTION"))
     url = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
@@ -65,10 +86,36 @@ def finish_config(config: dict) -> None:
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
 
 
-def load_config(instance_path: str) -> dict:
-    """Build the settings dict from the environment; nothing here connects anywhere."""
+def _check_production(config: dict) -> None:
+    missing = [name for name, key in PRODUCTION_REQUIRED.items() if not config.get(key)]
+    if missing:
+        raise ConfigError(
+            "PRODUCTION is set, so these must be set in the environment (the same on every "
+            f"machine): {', '.join(missing)} missing. Nothing is generated or started locally "
+            "in production: see the README's 'Production' section."
+        )
+    if config.get("OUTBOX_PAGE"):
+        raise ConfigError("OUTBOX_PAGE shows every mail to any user: never in production")
+
+
+def _laptop_defaults(config: dict, instance_path: str) -> None:
+    """A laptop's defaults: a SQLite file and keys generated once under the instance folder."""
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(instance_path) / 'portal.db'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(
+            instance_path, "secret_key", lambda: secrets.token_hex(32)
+        )
+    if not config.get("TOKEN_ENCRYPTION_KEY"):
+        config["TOKEN_ENCRYPTION_KEY"] = _instance_secret(
+            instance_path, "token_encryption_key", _new_fernet_key
+        )
+
+
+def load_config() -> dict:
+    """Build the settings dict from the environment; nothing here connects anywhere, and
+    nothing is generated (``finish_config`` fills a laptop's defaults)."""
     env = os.environ
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
     mail_server = env.get("MAIL_SERVER")
     return {
         # Production: HTTPS only (HSTS, Secure cookies) and no demo pages.
@@ -77,12 +124,17 @@ def load_config(instance_path: str) -> dict:
         "FORCE_HTTPS": _bool("FORCE_HTTPS", False) if "FORCE_HTTPS" in env else None,
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are to be believed.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
-        "SECRET_KEY": env.get("SECRET_KEY")
-        or _instance_secret(instance_path, "secret_key", lambda: secrets.token_hex(32)),
-        "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY")
-        or _instance_secret(instance_path, "token_encryption_key", _new_fernet_key),
-        "SQLALCHEMY_DATABASE_URI": database_url,
+        # Required in production; on a laptop generated once under instance/ (finish_config).
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY"),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL"),
         "REDIS_URL": env.get("REDIS_URL"),
+        # Log lines on stderr: "plain" or "json"; each names its request id or job id.
+        "LOG_FORMAT": env.get("LOG_FORMAT", "plain").strip().lower(),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),
+        # Errors to Sentry when set (needs the `sentry` extra).
+        "SENTRY_DSN": env.get("SENTRY_DSN"),
+        "SENTRY_ENVIRONMENT": env.get("SENTRY_ENVIRONMENT"),
         # Where the portal is reached; for links in mails sent outside a request.
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": mail_server,
