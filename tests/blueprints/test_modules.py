@@ -80,3 +80,20 @@ def test_audit_log_is_for_admins(login, client, db):
     client.post("/logout")
     login(member)
     assert client.get(f"/a/{account.id}/audit/").status_code == 403
+
+
+def test_audit_log_pages_newest_first_and_a_page_beyond_shows_the_last(login, client, db):
+    from portal import audit
+
+    owner, account = make_user_with_account()
+    for i in range(55):
+        audit.record(account, f"test.event_{i:02d}", actor=owner if i % 2 else None)
+    db.session.commit()
+    login(owner)
+    first = client.get(f"/a/{account.id}/audit/").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "test.event_54" in first and "test.event_04" not in first
+    assert "Older" in first and "Newer" not in first
+    last = client.get(f"/a/{account.id}/audit/?page=7").get_data(as_text=True)
+    assert "Page 2 of 2" in last and "test.event_00" in last and "test.event_05" not in last
+    assert "Newer" in last and "Older" not in last
+    assert owner.name in last and "system" in last  # the actor's name, or none

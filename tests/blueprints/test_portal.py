@@ -26,7 +26,7 @@ def test_create_portal(login, client, db):
     assert response.status_code == 302
     portal = db.session.scalar(select(Account).where(Account.kind == "portal"))
     assert portal.portal_email == "portaal@jansen.example"
-    assert portal.billing_vat_number == "NL123456789B01" and portal.has_complete_billing
+    assert portal.billing_vat_number == "NL123456782B01" and portal.has_complete_billing
     assert f"/a/{portal.id}/portal/clients" in response.headers["Location"]
     # the creator is the owner and the portal is in the switcher
     html = client.get(f"/a/{portal.id}/portal/clients").get_data(as_text=True)
@@ -38,7 +38,9 @@ def test_portal_with_invalid_vat_or_taken_email_is_refused(login, client, db):
     make_portal(make_user(), email="taken@kantoor.example")
     login(user)
     bad_vat = client.post("/portals/new", data={**PORTAL_FORM, "billing_vat_number": "NL123"})
-    assert b"not a valid Dutch or Belgian VAT number" in bad_vat.data
+    assert b"not a valid VAT number for the Netherlands" in bad_vat.data
+    unknown = client.post("/portals/new", data={**PORTAL_FORM, "billing_vat_number": "IT123"})
+    assert b"Start the VAT number with its country code: NL, BE, DE, FR, ES, GB" in unknown.data
     taken = client.post(
         "/portals/new", data={**PORTAL_FORM, "portal_email": "TAKEN@kantoor.example"}
     )
@@ -188,10 +190,32 @@ def test_eigen_beheer_needs_complete_billing_and_valid_vat(login, client, db):
     response = client.post(url, data={"name": "X", "vat_number": ""}, follow_redirects=True)
     assert b"Complete the portal" in response.data
     bad = client.post(url, data={"name": "X", "vat_number": "BE0123456748"})
-    assert b"not a valid Dutch or Belgian VAT number" in bad.data
+    assert b"The check digits of this VAT number do not match" in bad.data
+    short = client.post(url, data={"name": "X", "vat_number": "BE 0123.456"})
+    assert b"This is not a valid VAT number for Belgium." in short.data
     assert (
         db.session.scalar(select(func.count()).select_from(Account).where(Account.name == "X")) == 0
     )
+
+
+def test_vat_numbers_of_every_country_offered_are_accepted_and_stored_compact(login, client, db):
+    from portal.blueprints.portal.forms import COUNTRY_NAMES
+    from portal.vat import COUNTRIES
+
+    assert set(COUNTRY_NAMES) == set(COUNTRIES)  # every refusal can name its country
+    office_user, _ = make_user_with_account()
+    portal = make_portal(office_user)
+    login(office_user)
+    typed = {"Duits": "de 136 695 976", "Brits": "GB 980 7806 84", "Spaans": "es b-58378431"}
+    for name, vat in typed.items():
+        response = client.post(
+            f"/a/{portal.id}/portal/clients/new", data={"name": name, "vat_number": vat}
+        )
+        assert response.status_code == 302, name
+    stored = db.session.execute(
+        select(Account.name, Account.vat_number).where(Account.name.in_(typed))
+    ).all()
+    assert dict(stored) == {"Duits": "DE136695976", "Brits": "GB980780684", "Spaans": "ESB58378431"}
 
 
 def test_members_of_the_portal_cannot_create_clients(login, client, db):
@@ -223,6 +247,11 @@ def test_client_list_search_and_paging(login, client, db):
     found = _main(client.get(f"/a/{portal.id}/portal/clients?q=zoet"))
     assert "Bakkerij Zoet" in found and "Klant 001" not in found
     assert "1 client" in found
+    beyond = _main(client.get(f"/a/{portal.id}/portal/clients?page=9"))  # the last page
+    assert "Page 2 of 2" in beyond and "Klant 059" in beyond and "Klant 000" not in beyond
+    searched = _main(client.get(f"/a/{portal.id}/portal/clients?q=klant"))
+    assert "60 clients" in searched and "Page 1 of 2" in searched
+    assert "page=2" in searched and "q=klant" in searched  # the next page keeps the search
 
 
 def test_client_list_query_count_does_not_grow_with_clients(app, login, client, db):
@@ -257,8 +286,8 @@ def test_client_list_query_count_does_not_grow_with_clients(app, login, client, 
 
 
 def _bulk_clients(db, portal, n: int) -> None:
+    from portal import clock
     from portal.models import AccountKind, PortalLinkOrigin
-    from portal.models.base import utcnow
 
     accounts = [Account(kind=AccountKind.CLIENT, name=f"Bulk {i:04d}") for i in range(n)]
     db.session.add_all(accounts)
@@ -271,7 +300,7 @@ def _bulk_clients(db, portal, n: int) -> None:
                 status=PortalLinkStatus.ACTIVE,
                 origin=PortalLinkOrigin.GRANTED,
                 role=Role.ADMIN,
-                activated_at=utcnow(),
+                activated_at=clock.now(),
             )
             for a in accounts
         ]

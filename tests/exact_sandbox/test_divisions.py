@@ -52,7 +52,7 @@ def test_divisions_lists_granted_divisions_with_exact_fields(sandbox):
     assert set(rows[0]) >= DIVISION_FIELDS
     belgian = rows[2]
     assert belgian["Country"] == "BE"
-    assert belgian["VATNumber"] == "BE0412345678"
+    assert belgian["VATNumber"] == "BE0412345614"
     assert belgian["Currency"] == "EUR"
     assert belgian["Status"] == 1
     assert rows[0]["IsMainDivision"] is True

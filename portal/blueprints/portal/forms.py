@@ -5,15 +5,42 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal.clients.vat import is_valid_vat
 from portal.validators import single_line
+from portal.vat import COUNTRIES, InvalidVat, VatProblem, validate_vat
 
-VAT_HINT = _l("Dutch (NL123456789B01) or Belgian (BE0123456749) VAT number.")
+VAT_HINT = _l(
+    "With its country code (%(countries)s), e.g. NL123456782B01 or BE0403170701.",
+    countries=", ".join(COUNTRIES),
+)
+COUNTRY_NAMES = {
+    "NL": _l("the Netherlands"),
+    "BE": _l("Belgium"),
+    "DE": _l("Germany"),
+    "FR": _l("France"),
+    "ES": _l("Spain"),
+    "GB": _l("the United Kingdom"),
+}
 
 
 def valid_vat(form, field) -> None:
-    if field.data and not is_valid_vat(field.data):
-        raise ValidationError(_l("This is not a valid Dutch or Belgian VAT number."))
+    if not field.data:
+        return
+    try:
+        validate_vat(field.data)
+    except InvalidVat as error:
+        if error.problem == VatProblem.CHECKSUM:
+            message = _l("The check digits of this VAT number do not match: is there a typo?")
+        elif error.problem == VatProblem.FORMAT:
+            message = _l(
+                "This is not a valid VAT number for %(country)s.",
+                country=COUNTRY_NAMES[error.country],
+            )
+        else:
+            message = _l(
+                "Start the VAT number with its country code: %(countries)s.",
+                countries=", ".join(COUNTRIES),
+            )
+        raise ValidationError(message) from None
 
 
 class BillingForm(FlaskForm):
