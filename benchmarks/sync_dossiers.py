@@ -17,8 +17,8 @@ portal connected through the sandbox's OAuth pages and client accounts linked to
      dossiers needing more than 60 calls each shows what the limits cost when they bind.
 
 Clocks. The sandbox's clock runs ``--speed`` times faster than real time (anchored at the real
-now), so Exact minutes pass in a second. The portal reads real time (``connections.now`` for
-tokens, ``connections.clock``/``sleep`` for rate-limit waits and retry backoff), while Exact's
+now), so Exact minutes pass in a second. The portal reads real time (``portal.clock``: ``now``
+for tokens, ``time``/``sleep`` for rate-limit waits and retry backoff), while Exact's
 reset headers and token lifetimes are in sandbox time: left alone, the portal would think a
 600 s access token lives 600 real seconds (it dies after 600/speed) and would compute
 rate-limit waits from sandbox-time resets against real time. So this script runs the portal
@@ -151,41 +151,50 @@ METER = Meter()
 def install_portal_clock(
     clock: BenchClock, meter: Meter | None = None, rate_limits: bool = True
 ) -> None:
-    """Make the portal read sandbox time, through its own hooks: ``connections.now`` (tokens),
-    ``connections.clock`` and ``connections.sleep`` (rate-limit waits and retry backoff, which
-    ``api_client`` passes to RateLimits and ExactClient). RateLimits built without them (the
-    connect step) get them as defaults. Sleeps are divided by the speed."""
-    from portal.exact import connections, ratelimit
+    """Put the portal on sandbox time through its one clock (``portal.clock``): tokens and
+    timestamps always, rate-limit waits and retry backoff too unless ``rate_limits`` is off.
+    Sleeps are divided by the speed."""
+    from portal import clock as portal_clock
 
-    def portal_now() -> datetime:
-        return datetime.fromtimestamp(clock.now(), UTC)
+    class SandboxTime(portal_clock.SystemClock):
+        def now(self) -> datetime:
+            return datetime.fromtimestamp(clock.now(), UTC)
 
-    def sleep(seconds: float) -> None:
-        real = max(seconds, 0.0) / clock.speed
-        if meter is not None:
-            meter.slept_virtual += seconds
-            meter.slept_real += real
-            meter.sleeps += 1
-        time.sleep(real)
+        def time(self) -> float:
+            return clock.now() if rate_limits else time.time()
 
-    class SandboxTimeRateLimits(ratelimit.RateLimits):
-        def __init__(self, *args, **kwargs):
-            kwargs.setdefault("clock", clock.now)
-            kwargs.setdefault("sleep", sleep)
-            super().__init__(*args, **kwargs)
+        def sleep(self, seconds: float) -> None:
+            if not rate_limits:
+                time.sleep(max(seconds, 0.0))
+                return
+            real = max(seconds, 0.0) / clock.speed
+            if meter is not None:
+                meter.slept_virtual += seconds
+                meter.slept_real += real
+                meter.sleeps += 1
+            time.sleep(real)
 
-    connections.now = portal_now
-    if rate_limits:
-        connections.clock = clock.now
-        connections.sleep = sleep
-        connections.RateLimits = SandboxTimeRateLimits
+    portal_clock.set_clock(SandboxTime())
+    PORTAL_TIME[0] = clock
+
+
+PORTAL_TIME: list[BenchClock | None] = [None]  # the clock the portal's timestamps are on
+
+
+def real_seconds(moment: datetime) -> float:
+    """A timestamp the portal wrote (on sandbox time when ``install_portal_clock`` ran), as
+    epoch seconds of real time, so queue waits and run times are measured in real seconds."""
+    bench = PORTAL_TIME[0]
+    if bench is None:
+        return moment.timestamp()
+    return bench.anchor_real + (moment.timestamp() - bench.anchor_virtual) / bench.speed
 
 
 def install_meter(meter: Meter) -> None:
     """Time HTTP round trips and upserts, count calls per endpoint (this process only)."""
     from portal.exact import sync
-    from portal.exact.http import ExactClient
-    from portal.exact.parsing import endpoint_of
+    from portal.exact.client.http import ExactClient
+    from portal.exact.client.parsing import endpoint_of
 
     send, upsert = ExactClient._send, sync.upsert_rows
 
@@ -301,7 +310,7 @@ def sandbox_config(sizes: dict) -> dict:
         "code": BIG_DIVISION,
         "name": "Groothandel Benchmark B.V.",
         "customer_name": "Groothandel Benchmark B.V.",
-        "vat_number": "NL009000001B01",
+        "vat_number": "NL009000008B01",
         "kvk": "90000001",
         "country": "NL",
         "seed": 4242,
@@ -404,9 +413,9 @@ def build_world(app, sandbox, sizes: dict) -> dict:
     """Owner, portal (module on), clients, the OAuth connection, links to divisions."""
     from exact_sandbox.testing import authorize
 
-    from portal import modules
+    from portal import clock, modules
     from portal.clients.portals import BillingDetails, create_portal
-    from portal.exact import connections
+    from portal.exact import connecting, links
     from portal.extensions import db
     from portal.models import (
         Account,
@@ -417,12 +426,11 @@ def build_world(app, sandbox, sizes: dict) -> dict:
         Role,
         User,
     )
-    from portal.models.base import utcnow
 
     owner = User(email="owner@bench.example", name="Bench Owner", password="bench-password-1")
     db.session.add(owner)
     db.session.flush()
-    billing = BillingDetails("Bench Kantoor B.V.", "NL123456789B01", "Kerkstraat 1", "f@b.example")
+    billing = BillingDetails("Bench Kantoor B.V.", "NL123456782B01", "Kerkstraat 1", "f@b.example")
     portal = create_portal(owner, "Bench Kantoor", "portal@bench.example", billing)
     modules.set_enabled(portal, "exact_online", True)
 
@@ -437,7 +445,7 @@ def build_world(app, sandbox, sizes: dict) -> dict:
                 status=PortalLinkStatus.ACTIVE,
                 origin=PortalLinkOrigin.GRANTED,
                 role=Role.ADMIN,
-                activated_at=utcnow(),
+                activated_at=clock.now(),
             )
         )
         return account
@@ -453,16 +461,14 @@ def build_world(app, sandbox, sizes: dict) -> dict:
     # Connect as a person would: the portal's authorize URL, the sandbox's login and consent
     # pages (every division ticked), then the portal's own callback handling.
     with app.test_request_context("/"):
-        url = connections.start_authorization(portal, "nl", force_login=False)
+        url = connecting.start_authorization(portal, "nl", force_login=False)
         state = parse_qs(urlsplit(url).query)["state"][0]
         code = authorize(sandbox.url, CLIENT_ID, REDIRECT_URI, EXACT_USER, EXACT_USER, None, state)
-        _account_id, result = connections.finish_authorization(
-            {"code": code, "state": state}, owner
-        )
+        _account_id, result = connecting.finish_authorization({"code": code, "state": state}, owner)
         db.session.commit()
     connection = result.connection
     for division, account in [(BIG_DIVISION, big), *small.items(), *heavy.items()]:
-        connections.activate(account, connection, division, owner)
+        links.activate(account, connection, division, owner)
     db.session.commit()
     return {
         "owner_id": owner.id,
@@ -791,13 +797,13 @@ def worker_env(db_url: str, redis_url: str, sandbox, clock: BenchClock, args) ->
 
 def run_workers(accounts: dict[int, int], env: dict, workers: int, tmp: Path, label: str) -> dict:
     """Enqueue one sync_dossier job per dossier, run ``workers`` burst workers, wait."""
+    from portal.exact.scheduling import enqueue_sync
     from portal.extensions import db
-    from portal.jobs.sync import enqueue_sync
 
-    enqueued_at: dict[int, datetime] = {}
+    enqueued_at: dict[int, float] = {}
     started = time.time()
     for account_id in accounts.values():
-        enqueued_at[account_id] = datetime.now(UTC)
+        enqueued_at[account_id] = time.time()
         if not enqueue_sync(account_id, "initial"):
             raise RuntimeError(f"a sync of account {account_id} was already queued")
     db.session.remove()
@@ -853,10 +859,13 @@ def collect_runs(accounts: dict[int, int], outcome: dict) -> dict:
         by_account[run.account_id].append(run)
     first_runs = [items[0] for items in by_account.values()]
     waits = [
-        (run.started_at - outcome["enqueued_at"][run.account_id]).total_seconds()
-        for run in first_runs
+        real_seconds(run.started_at) - outcome["enqueued_at"][run.account_id] for run in first_runs
     ]
-    durations = [run.duration_seconds for run in first_runs if run.duration_seconds is not None]
+    durations = [
+        real_seconds(run.finished_at) - real_seconds(run.started_at)
+        for run in first_runs
+        if run.finished_at is not None
+    ]
     finished = [run.finished_at for run in runs if run.finished_at is not None]
     starts = [run.started_at for run in runs]
     limits = [(run.stats or {}).get("_limits", {}) for run in runs]
@@ -870,8 +879,8 @@ def collect_runs(accounts: dict[int, int], outcome: dict) -> dict:
         "calls": [run.api_calls for run in first_runs],
         "waits": waits,
         "durations": durations,
-        "last_finished": max(finished).timestamp() if finished else None,
-        "first_start": min(starts).timestamp() if starts else None,
+        "last_finished": real_seconds(max(finished)) if finished else None,
+        "first_start": real_seconds(min(starts)) if starts else None,
     }
 
 

@@ -22,9 +22,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from portal.config import finish_config, load_config
 
-    app.config.update(load_config(app.instance_path))
+    app.config.update(load_config())
     app.config.update(overrides or {})
-    finish_config(app.config)
+    finish_config(app.config, app.instance_path)
+    from portal import observability
+
+    observability.init_app(app)  # logging, request ids, Sentry: before any other hook
     _init_proxies(app)
     _init_redis(app)
     _init_extensions(app)
@@ -33,7 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_template_helpers(app)
 
-    from portal.cli import register_commands
+    from portal.commands import register_commands
 
     register_commands(app)
     return app
@@ -100,6 +103,11 @@ def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from portal import queue
+    from portal.exact import texts
+
+    queue.init_app(app)
+    texts.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -9,8 +9,8 @@ from flask_babel import force_locale
 from rq import Retry
 
 from portal.extensions import db
-from portal.jobs.queues import enqueue_after_commit
 from portal.models import OutboxMessage
+from portal.queue import enqueue_after_commit
 
 
 def send_mail(
@@ -31,11 +31,9 @@ def send_mail(
         )
     db.session.add(message)
     db.session.flush()
-    from portal.jobs.mail import deliver_mail
-
     enqueue_after_commit(
         "mail",
-        deliver_mail,
+        "portal.jobs.mail.deliver_mail",
         message.id,
         job_id=f"mail-{message.id}",
         retry=Retry(max=3, interval=[10, 60, 300]),

@@ -11,9 +11,9 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import Account, AccountKind, AccountModule
-from portal.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def set_enabled(account: Account, key: str, enabled: bool) -> bool:
         db.session.add(row)
     if row.enabled == enabled:
         return False
-    row.enabled, row.changed_at = enabled, utcnow()
+    row.enabled, row.changed_at = enabled, clock.now()
     return True
 
 

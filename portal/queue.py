@@ -1,16 +1,16 @@
-"""RQ wiring: the Redis connection, named queues, and enqueue-after-commit.
+"""RQ wiring, low in the layers: the Redis connection, named queues, and enqueue-after-commit.
 
 Jobs take ids, never ORM objects, and are enqueued only once the database transaction
 that made their rows has committed; otherwise a fast worker could look for a row that
-does not exist yet, or act on one that was rolled back.
+does not exist yet, or act on one that was rolled back. Services name a job by its import
+path (``"portal.jobs.mail.deliver_mail"``), so nothing below the jobs imports job code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
 from sqlalchemy import event
@@ -35,18 +35,24 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection(), default_timeout=QUEUE_TIMEOUTS[name])
 
 
-def enqueue_after_commit(queue_name: str, func: Callable, *args: Any, **options: Any) -> None:
-    """Enqueue ``func(*args)`` on ``queue_name`` when the current transaction commits."""
+def enqueue_after_commit(queue_name: str, job: str, *args: Any, **options: Any) -> None:
+    """Enqueue the job (an import path) with ``args`` on ``queue_name`` when the current
+    transaction commits; nothing when it rolls back."""
     session = db.session()
-    session.info.setdefault(_PENDING, []).append((queue_name, func, args, options))
+    session.info.setdefault(_PENDING, []).append((queue_name, job, args, options))
 
 
-@event.listens_for(Session, "after_commit")
 def _run_pending(session: Session) -> None:
-    for queue_name, func, args, options in session.info.pop(_PENDING, []):
-        get_queue(queue_name).enqueue(func, *args, **options)
+    for queue_name, job, args, options in session.info.pop(_PENDING, []):
+        get_queue(queue_name).enqueue(job, *args, **options)
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+def init_app(app: Flask) -> None:
+    """Listen for commits and rollbacks (once per process: the listeners are global)."""
+    if not event.contains(Session, "after_commit", _run_pending):
+        event.listen(Session, "after_commit", _run_pending)
+        event.listen(Session, "after_rollback", _drop_pending)

@@ -13,9 +13,9 @@ from flask import request
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, select, update
 
+from portal import clock
 from portal.extensions import db
 from portal.models import User, UserSession
-from portal.models.base import utcnow
 
 IDLE_LIMIT = timedelta(days=14)
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at is written at most this often
@@ -28,7 +28,7 @@ def log_in(user: User) -> None:
     # the user's long-idle sessions are dead anyway: clear them out now
     db.session.execute(
         delete(UserSession).where(
-            UserSession.user_id == user.id, UserSession.last_seen_at < utcnow() - IDLE_LIMIT
+            UserSession.user_id == user.id, UserSession.last_seen_at < clock.now() - IDLE_LIMIT
         )
     )
     db.session.commit()
@@ -63,7 +63,7 @@ def load_user(session_id: str) -> User | None:
     if row is None:
         return None
     login, user = row
-    if login.last_seen_at < utcnow() - IDLE_LIMIT:
+    if login.last_seen_at < clock.now() - IDLE_LIMIT:
         return None
     user.login_session_id = login.id
     user.login_last_seen_at = login.last_seen_at
@@ -78,11 +78,11 @@ def keep_alive() -> None:
     if request.endpoint == "static" or not current_user.is_authenticated:
         return
     seen = current_user.login_last_seen_at
-    if seen is None or seen > utcnow() - TOUCH_EVERY:
+    if seen is None or seen > clock.now() - TOUCH_EVERY:
         return
     db.session.execute(
         update(UserSession)
         .where(UserSession.id == current_user.login_session_id)
-        .values(last_seen_at=utcnow())
+        .values(last_seen_at=clock.now())
     )
     db.session.commit()

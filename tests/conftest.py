@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 
+from tests.helpers import EXACT_REDIRECT_URI, make_test_app
+
 
 def _worker_number() -> int:
     name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
@@ -77,33 +79,6 @@ def database_url(tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "SERVER_NAME": "portal.test",
-    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in real use
-    "MAIL_SERVER": None,
-    "OUTBOX_PAGE": False,
-}
-
-
-def make_test_app(database_url: str, redis_url: str, **overrides):
-    """The app as tests use it; an override of None removes a setting."""
-    from portal import create_app
-
-    config = {
-        **TEST_CONFIG,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "TOKEN_ENCRYPTION_KEY": FERNET_KEY,
-        **overrides,
-    }
-    return create_app({k: v for k, v in config.items() if v is not None or k == "MAIL_SERVER"})
-
-
-FERNET_KEY = "kV3W7C1S0p2k9m8gq0xH0b3n3rQ2vY6uJ3t9rG4H5aE="
 
 
 @pytest.fixture(scope="session")
@@ -177,9 +152,19 @@ def login(client):
     return _login
 
 
-# --- the Exact sandbox ----------------------------------------------------------------------
+# --- the clock ------------------------------------------------------------------------------
 
-EXACT_REDIRECT_URI = "http://127.0.0.1:5000/exact/callback"
+
+@pytest.fixture
+def portal_clock():
+    """The portal on a clock the test moves ahead (``portal_clock.advance(seconds)``)."""
+    from portal import clock
+
+    with clock.use(clock.ShiftedClock()) as shifted:
+        yield shifted
+
+
+# --- the Exact sandbox ----------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def make_user_with_account(**kwargs) -> tuple[User, Account]:
 
 BILLING = {
     "billing_company": "Kantoor BV",
-    "billing_vat_number": "NL123456789B01",
+    "billing_vat_number": "NL123456782B01",
     "billing_address": "Kerkstraat 1, 1000 AA Amsterdam",
     "billing_email": "facturen@kantoor.example",
 }
@@ -82,8 +82,8 @@ def make_portal(
 
 
 def link_client(portal: Account, client: Account, status: str = "active", role: Role = Role.ADMIN):
+    from portal import clock
     from portal.models import PortalLink, PortalLinkOrigin, PortalLinkStatus
-    from portal.models.base import utcnow
 
     link = PortalLink(
         portal_id=portal.id,
@@ -91,7 +91,7 @@ def link_client(portal: Account, client: Account, status: str = "active", role: 
         status=PortalLinkStatus(status),
         origin=PortalLinkOrigin.GRANTED,
         role=role,
-        activated_at=utcnow() if status == "active" else None,
+        activated_at=clock.now() if status == "active" else None,
     )
     db.session.add(link)
     db.session.commit()
@@ -145,14 +145,14 @@ def make_division_link(client: Account, connection, code: int = 3001101, **field
 
 def make_synced_dossier(client: Account, code: int = 3001101) -> dict:
     """Rows a synced dossier has: its state, a finished run and a master-data record."""
+    from portal import clock
     from portal.models import ExactRecord, SyncRun, SyncState
-    from portal.models.base import utcnow
 
-    state = SyncState(account_id=client.id, division_code=code, cursors={}, last_status="ok")
+    state = SyncState(account_id=client.id, division_code=code, cursors={}, last_status="succeeded")
     run = SyncRun(
         account_id=client.id, division_code=code, trigger="manual", status="succeeded", stats={}
     )
-    run.finished_at = utcnow()
+    run.finished_at = clock.now()
     record = ExactRecord(
         account_id=client.id,
         entity="gl_accounts",

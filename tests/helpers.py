@@ -1,4 +1,5 @@
-"""Test helpers: a client that sends the CSRF token as a browser would."""
+"""Test helpers: the app as tests make it, and a client that sends the CSRF token as a browser
+would. Test modules and helpers import from here, never from conftest."""
 
 from __future__ import annotations
 
@@ -33,3 +34,32 @@ class PortalClient(FlaskClient):
     def csrf_token(self) -> str:
         page = self.get("/reset")
         return csrf_token_from(page.get_data(as_text=True))
+
+
+EXACT_REDIRECT_URI = "http://127.0.0.1:5000/exact/callback"
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SERVER_NAME": "portal.test",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in real use
+    "MAIL_SERVER": None,
+    "OUTBOX_PAGE": False,
+}
+
+
+def make_test_app(database_url: str, redis_url: str, **overrides):
+    """The app as tests use it; an override of None removes a setting."""
+    from portal import create_app
+
+    config = {
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "TOKEN_ENCRYPTION_KEY": FERNET_KEY,
+        **overrides,
+    }
+    return create_app({k: v for k, v in config.items() if v is not None or k == "MAIL_SERVER"})
+
+
+FERNET_KEY = "kV3W7C1S0p2k9m8gq0xH0b3n3rQ2vY6uJ3t9rG4H5aE="

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.demo import DEMO_PASSWORD, DEMO_USERS, PORTAL_EMAIL
+from portal.demo_data import DEMO_PASSWORD, DEMO_USERS, PORTAL_EMAIL
 from portal.models import Account, PortalLink, PortalLinkStatus, User
 
 

@@ -200,7 +200,7 @@ def test_the_portal_forms_refuse_line_breaks_in_names(client, db, login):
         "name": "Kantoor\r\nBcc: x@evil.example",
         "portal_email": "portaal@kantoor.example",
         "billing_company": "Kantoor\nBV",
-        "billing_vat_number": "NL123456789B01",
+        "billing_vat_number": "NL123456782B01",
         "billing_address": "Kerkstraat 1\n1000 AA Amsterdam",  # more lines are fine here
         "billing_email": "facturen@kantoor.example",
     }

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_test_app
 from tests.factories import make_user_with_account
+from tests.helpers import make_test_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

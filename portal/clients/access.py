@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, clock
 from portal.clients.errors import AccessError
 from portal.extensions import db
 from portal.mail import send_mail
@@ -29,7 +29,6 @@ from portal.models import (
     normalize_email,
 )
 from portal.models.access import INVITATION_LIFETIME
-from portal.models.base import utcnow
 from portal.permissions import (
     ROLE_LABELS,
     Action,
@@ -215,7 +214,7 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
     if membership is None:
         membership = Membership(account_id=invitation.account_id, user=user, role=invitation.role)
         db.session.add(membership)
-    invitation.accepted_at, invitation.accepted_by_id = utcnow(), user.id
+    invitation.accepted_at, invitation.accepted_by_id = clock.now(), user.id
     audit.record(
         invitation.account,
         "access.accepted",
@@ -259,7 +258,7 @@ def revoke_invitation(invitation: Invitation, actor: User) -> None:
     _refuse_unmanageable(invitation.account, invitation.role, actor)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise AccessError(_("This invitation was already used or revoked."))
-    invitation.revoked_at = utcnow()
+    invitation.revoked_at = clock.now()
     audit.record(invitation.account, "access.invitation_revoked", target=invitation.email)
 
 
@@ -328,6 +327,6 @@ def revoke_portal_access(client: Account, actor: User) -> None:
     db.session.delete(link)
     audit.record(client, "access.portal_revoked", target=portal.name)
     audit.record(portal, "portal.client_left", target=client.name)
-    from portal.jobs.sync import cancel_sync
+    from portal.exact.scheduling import cancel_sync
 
     cancel_sync(client.id)  # a running sync stops at its next check

@@ -8,11 +8,10 @@ from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal import audit
+from portal import audit, clock
 from portal.clients.access import grant_access, portal_with_email
 from portal.clients.errors import AccessError
-from portal.clients.vat import normalize_vat
-from portal.exact.ratelimit import Budget
+from portal.exact.client.ratelimit import Budget
 from portal.extensions import db
 from portal.models import (
     Account,
@@ -27,7 +26,8 @@ from portal.models import (
     User,
     normalize_email,
 )
-from portal.models.base import utcnow
+from portal.pagination import Pagination, paginate
+from portal.vat import normalize_vat
 
 
 @dataclass
@@ -90,7 +90,7 @@ def portal_client(portal: Account, client_id: int) -> Account:
 def add_client(portal: Account, link_id: int) -> PortalLink:
     """A portal admin adds a client that granted access: every portal member can enter it."""
     link = pending_link(portal, link_id)
-    link.status, link.activated_at = PortalLinkStatus.ACTIVE, utcnow()
+    link.status, link.activated_at = PortalLinkStatus.ACTIVE, clock.now()
     audit.record(portal, "portal.client_added", target=link.client.name)
     audit.record(link.client, "access.portal_added", target=portal.name)
     return link
@@ -123,7 +123,7 @@ def create_managed_client(
             status=PortalLinkStatus.ACTIVE,
             origin=PortalLinkOrigin.CREATED,
             role=Role.ADMIN,
-            activated_at=utcnow(),
+            activated_at=clock.now(),
         )
     )
     audit.record(portal, "portal.client_created", target=name, billed_to=portal.name)
@@ -143,26 +143,15 @@ class ClientRow:
     budget: Budget | None = None  # Exact's API budget of the linked division
 
 
-@dataclass
-class ClientPage:
-    rows: list[ClientRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def client_list(
     portal: Account,
     search: str = "",
     status: PortalLinkStatus | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> ClientPage:
-    """The portal's clients: one query for the page and one for the count, never one per row.
+) -> Pagination:
+    """A page of the portal's clients (``ClientRow`` items; a page beyond the last shows the
+    last): one query for the page and one for the count, never one per row.
 
     Rows carry their Exact link and sync state (joined), and for active clients the API budget
     of the linked division, read from Redis (one call per division of the page, no query).
@@ -179,26 +168,23 @@ def client_list(
         .outerjoin(SyncState, SyncState.account_id == Account.id)
         .where(*where)
     )
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    rows = [
+    listing = paginate(base.order_by(Account.name, Account.id), page, per_page)
+    rows = listing.items = [
         ClientRow(link, client, client.billed_to_id == portal.id, exact_link, sync_state)
-        for link, client, exact_link, sync_state in db.session.execute(
-            base.order_by(Account.name, Account.id).limit(per_page).offset((page - 1) * per_page)
-        ).all()
+        for link, client, exact_link, sync_state in listing.items
     ]
     if status == PortalLinkStatus.ACTIVE:
         budgets = _division_budgets({r.exact_link.division_code for r in rows if r.exact_link})
         for row in rows:
             row.budget = budgets.get(row.exact_link.division_code) if row.exact_link else None
-    return ClientPage(rows=rows, total=total, page=page, per_page=per_page)
+    return listing
 
 
 def _division_budgets(division_codes: set[int]) -> dict[int, Budget]:
     """Exact's API budget of each division, as the app's calls left it (Redis, not the DB)."""
     if not division_codes:
         return {}
-    from portal.exact.connections import rate_limits
+    from portal.exact.wiring import rate_limits
 
     limits = rate_limits()
     return {code: limits.budget(code) for code in sorted(division_codes)}

@@ -11,11 +11,11 @@ import json
 
 from sqlalchemy import select, update
 
+from portal import clock
 from portal.crypto import decrypt, encrypt
-from portal.exact.tokens import TokenSet
+from portal.exact.client.tokens import TokenSet
 from portal.extensions import db
 from portal.models import ConnectionStatus, ExactConnection
-from portal.models.base import utcnow
 
 TABLE = ExactConnection.__table__
 
@@ -54,7 +54,7 @@ def token_columns(tokens: TokenSet) -> dict:
         "tokens_encrypted": encrypt(json.dumps(tokens.to_dict())),
         "access_expires_at": tokens.access_expires_at,
         "refresh_token_expires_at": tokens.refresh_token_expires_at,
-        "last_refresh_at": tokens.refreshed_at or tokens.issued_at or utcnow(),
+        "last_refresh_at": tokens.refreshed_at or tokens.issued_at or clock.now(),
         "status": ConnectionStatus.CONNECTED,
         "status_reason": None,
     }

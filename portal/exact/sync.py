@@ -9,13 +9,23 @@ overwritten or blocked, connection needing re-authorisation).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, update
+from sqlalchemy.orm import aliased
 
-from portal.exact import connections
+from portal import clock
+from portal.exact import connecting, links, wiring
+from portal.exact.client.errors import (
+    ExactDailyLimitReached,
+    ExactError,
+    ExactRateLimited,
+    ExactReauthorizationNeeded,
+)
+from portal.exact.client.http import ExactClient
 from portal.exact.entities import (
     DELETED_CURSOR,
     DELETED_FIELDS,
@@ -23,31 +33,26 @@ from portal.exact.entities import (
     ENTITIES,
     SyncEntity,
 )
-from portal.exact.errors import (
-    ExactDailyLimitReached,
-    ExactError,
-    ExactRateLimited,
-    ExactReauthorizationNeeded,
-)
-from portal.exact.http import ExactClient
 from portal.extensions import db
-from portal.jobs.queues import redis_connection
 from portal.models import (
-    Account,
+    AccountModule,
+    ConnectionStatus,
+    ExactConnection,
     ExactDivisionLink,
     ExactRecord,
     LinkStatus,
+    PortalLink,
+    PortalLinkStatus,
+    RunStatus,
     SyncRun,
     SyncState,
+    Trigger,
 )
+from portal.queue import redis_connection
 
 log = logging.getLogger(__name__)
 UPSERT_BATCH = 500
 DIVISION_FIELDS = "Code,Description,VATNumber,ChamberOfCommerceNumber,DivisionMoveDate"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class SyncStopped(Exception):
@@ -69,27 +74,93 @@ class SyncWaiting(Exception):
 # --- eligibility ----------------------------------------------------------------------------
 
 
-def eligible_link(account_id: int) -> ExactDivisionLink:
-    """The dossier's link if it may be synced now, else ``SyncStopped`` with the reason."""
-    from portal.modules import is_enabled
+@dataclass(frozen=True)
+class Rule:
+    """One condition a dossier must meet to sync, as SQL, and why it fails, in words."""
 
-    account = db.session.get(Account, account_id)
-    link = connections.link_of(account) if account else None
-    if link is None:
+    holds: ColumnElement[bool]
+    reason: Callable[[ExactDivisionLink], str]
+
+
+def _module_off(link: ExactDivisionLink) -> str:
+    owner = link.connection.account
+    if owner.id == link.account_id:
+        return _("The Exact Online module is off.")
+    return _("The Exact Online module of %(name)s is off.", name=owner.name)
+
+
+_OWNER_MODULE = aliased(AccountModule)
+_OWNER_PORTAL = aliased(PortalLink)
+
+# The rules, in the order a person should hear them; one place for the SQL and the words.
+RULES = (
+    Rule(
+        ExactDivisionLink.status == LinkStatus.ACTIVE,
+        lambda link: link.blocked_reason or _("The link is blocked."),
+    ),
+    Rule(
+        ExactConnection.status == ConnectionStatus.CONNECTED,
+        lambda link: _("The Exact Online connection needs to be connected again."),
+    ),
+    Rule(_OWNER_MODULE.enabled.is_(True), _module_off),
+    Rule(  # the connection is the client's own, or its portal's while the client is in it
+        or_(
+            ExactConnection.account_id == ExactDivisionLink.account_id,
+            _OWNER_PORTAL.id.is_not(None),
+        ),
+        lambda link: _(
+            "The client no longer gives %(name)s access.", name=link.connection.account.name
+        ),
+    ),
+)
+
+
+def _rule_joins() -> Select:
+    """Links with the rows the rules look at joined in."""
+    return (
+        select(ExactDivisionLink.account_id)
+        .join(ExactConnection, ExactConnection.id == ExactDivisionLink.connection_id)
+        .outerjoin(
+            _OWNER_MODULE,
+            and_(
+                _OWNER_MODULE.account_id == ExactConnection.account_id,
+                _OWNER_MODULE.key == "exact_online",
+            ),
+        )
+        .outerjoin(
+            _OWNER_PORTAL,
+            and_(
+                _OWNER_PORTAL.client_id == ExactDivisionLink.account_id,
+                _OWNER_PORTAL.portal_id == ExactConnection.account_id,
+                _OWNER_PORTAL.status == PortalLinkStatus.ACTIVE,
+            ),
+        )
+    )
+
+
+def eligible_links() -> Select:
+    """The dossiers that may sync now (``ExactDivisionLink.account_id``), in one query; add
+    columns, joins and conditions of your own (the portal's "Sync all", the fan-out)."""
+    return _rule_joins().where(*(rule.holds for rule in RULES))
+
+
+def eligible_link(account_id: int) -> ExactDivisionLink:
+    """The dossier's link if it may be synced now, else ``SyncStopped`` with the reason.
+
+    One query answers every rule at once; the first that fails gives the reason.
+    """
+    checks = [func.coalesce(rule.holds, False) for rule in RULES]
+    row = db.session.execute(
+        _rule_joins()
+        .add_columns(ExactDivisionLink, *checks)
+        .where(ExactDivisionLink.account_id == account_id)
+    ).first()
+    if row is None:
         raise SyncStopped(_("This client account has no linked administration."))
-    if link.status == LinkStatus.BLOCKED:
-        raise SyncStopped(link.blocked_reason or _("The link is blocked."))
-    connection = link.connection
-    if not connection.is_usable:
-        raise SyncStopped(_("The Exact Online connection needs to be connected again."))
-    owner = connection.account
-    if owner.id != account.id:
-        if not is_enabled(owner, "exact_online"):
-            raise SyncStopped(_("The Exact Online module of %(name)s is off.", name=owner.name))
-        if not connections.serves(connection, account):
-            raise SyncStopped(_("The client no longer gives %(name)s access.", name=owner.name))
-    elif not is_enabled(account, "exact_online"):
-        raise SyncStopped(_("The Exact Online module is off."))
+    link, results = row[1], row[2:]
+    for rule, holds in zip(RULES, results, strict=True):
+        if not holds:
+            raise SyncStopped(rule.reason(link))
     return link
 
 
@@ -129,7 +200,7 @@ def state_for(account_id: int) -> SyncState:
     return state
 
 
-def run_sync(account_id: int, trigger: str, max_wait: float = 65) -> SyncRun:
+def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX_WAIT) -> SyncRun:
     """Sync the dossier once; returns the finished run (its status says how it ended)."""
     _close_interrupted_runs(account_id)
     link = eligible_link(account_id)
@@ -139,25 +210,25 @@ def run_sync(account_id: int, trigger: str, max_wait: float = 65) -> SyncRun:
     )
     db.session.add(run)
     db.session.commit()
-    client = connections.link_api_client(link, max_wait=max_wait)
+    client = wiring.link_api_client(link, max_wait=max_wait)
     try:
         _check_division(client, link, state)
         for entity in ENTITIES:
             eligible_link(account_id)
             _sync_entity(client, link, state, run, entity)
         _sync_deletions(client, link, state, run)
-        _finish(run, state, "succeeded")
+        _finish(run, state, RunStatus.SUCCEEDED)
     except SyncStopped as stop:
         db.session.rollback()
-        _finish(run, state, "stopped", stop.reason)
+        _finish(run, state, RunStatus.STOPPED, stop.reason)
     except SyncWaiting as wait:
         # The scheduler's fan-out starts the dossier again once Exact's limit has reset.
         db.session.rollback()
         state.waiting_until = state.next_run_at = wait.until
-        _finish(run, state, "waiting", wait.message)
+        _finish(run, state, RunStatus.WAITING, wait.message)
     except ExactError as error:
         db.session.rollback()
-        _finish(run, state, "failed", error.user_message)
+        _finish(run, state, RunStatus.FAILED, error.user_message)
         if not isinstance(error, ExactReauthorizationNeeded):
             raise
     finally:
@@ -182,10 +253,10 @@ def _close_interrupted_runs(account_id: int) -> None:
     """A run still 'running' when a new one starts was killed (worker lost): say so."""
     db.session.execute(
         update(SyncRun)
-        .where(SyncRun.account_id == account_id, SyncRun.status == "running")
+        .where(SyncRun.account_id == account_id, SyncRun.status == RunStatus.RUNNING)
         .values(
-            status="interrupted",
-            finished_at=utcnow(),
+            status=RunStatus.INTERRUPTED,
+            finished_at=clock.now(),
             error=_(
                 "The worker stopped in the middle of this run; the next run continued "
                 "where it stopped."
@@ -195,10 +266,10 @@ def _close_interrupted_runs(account_id: int) -> None:
     db.session.commit()
 
 
-def _finish(run: SyncRun, state: SyncState, status: str, error: str | None = None) -> None:
-    run.status, run.error, run.finished_at = status, error, utcnow()
+def _finish(run: SyncRun, state: SyncState, status: RunStatus, error: str | None = None) -> None:
+    run.status, run.error, run.finished_at = status, error, clock.now()
     state.last_status, state.last_error, state.last_run_at = status, error, run.finished_at
-    if status == "succeeded":
+    if status == RunStatus.SUCCEEDED:
         state.waiting_until = None
 
 
@@ -238,7 +309,7 @@ def _check_division(client: ExactClient, link: ExactDivisionLink, state: SyncSta
         ),
     )
     row = next((r for r in rows if int(r.get("Code", 0)) == link.division_code), None)
-    if row is not None and not connections.check_identity(link, connections.division_summary(row)):
+    if row is not None and not links.check_identity(link, connecting.division_summary(row)):
         db.session.commit()
         raise SyncStopped(link.blocked_reason)
     move_date = str(row.get("DivisionMoveDate")) if row and row.get("DivisionMoveDate") else None
@@ -258,7 +329,7 @@ def _retire_other_division(account_id: int) -> None:
     db.session.execute(
         update(ExactRecord)
         .where(ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None))
-        .values(deleted_at=utcnow())
+        .values(deleted_at=clock.now())
     )
 
 
@@ -272,25 +343,34 @@ def _sync_entity(client, link, state, run, entity: SyncEntity) -> None:
         _sync_whole_list(client, link, run, entity)
 
 
-def _sync_incremental(client, link, state, run, entity: SyncEntity) -> None:
-    """Pages of rows above the stored Timestamp; the cursor commits with its page."""
-    cursor = int((state.cursors or {}).get(entity.key, 1))
-    params = {"$filter": f"Timestamp gt {cursor}L", "$select": entity.fields}
-    seen = 0
-    pages = client.iter_pages(link.division_code, entity.path, params)
-    while True:
-        page = _calls(client, next, pages, None)
-        if page is None:
-            return
+def _cursor_pages(client, link, state, key: str, path: str, fields: str) -> Iterator[list[dict]]:
+    """Pages of a ``sync/`` feed above the stored Timestamp cursor ``key``.
+
+    Once the caller has stored a page, the cursor moves past it and commits together with it
+    (when the next page is asked for), so a killed worker resumes without duplicates or gaps.
+    """
+    cursor = int((state.cursors or {}).get(key, 1))
+    params = {"$filter": f"Timestamp gt {cursor}L", "$select": fields}
+    pages = client.iter_pages(link.division_code, path, params)
+    while (page := _calls(client, next, pages, None)) is not None:
         rows, _next_url = page
-        new, changed = upsert_rows(link.account_id, entity, rows)
+        yield rows
         top = max((int(r.get("Timestamp") or 0) for r in rows), default=cursor)
-        state.cursors = {**(state.cursors or {}), entity.key: max(cursor, top)}
+        state.cursors = {**(state.cursors or {}), key: max(cursor, top)}
+        db.session.commit()  # the page and its cursor, together
+
+
+def _sync_incremental(client, link, state, run, entity: SyncEntity) -> None:
+    """Rows changed since the cursor, page by page."""
+    analyze = int((state.cursors or {}).get(entity.key, 1)) <= 1  # a first import
+    seen = 0
+    for rows in _cursor_pages(client, link, state, entity.key, entity.path, entity.fields):
+        if analyze and seen:  # the first page is committed now
+            _refresh_planner_statistics()
+            analyze = False
+        new, changed = upsert_rows(link.account_id, entity, rows)
         _count(run, entity.key, "in", new)
         _count(run, entity.key, "changed", changed)
-        db.session.commit()  # the page and its cursor, together
-        if cursor <= 1 and seen == 0:
-            _refresh_planner_statistics()
         seen += len(rows)
         set_progress(link.account_id, entity.key, seen)
 
@@ -325,7 +405,7 @@ def _sync_whole_list(client, link, run, entity: SyncEntity) -> None:
     deleted = 0
     for record in gone:
         if record.exact_id not in present:
-            record.deleted_at = utcnow()
+            record.deleted_at = clock.now()
             deleted += 1
     _count(run, entity.key, "in", new)
     _count(run, entity.key, "changed", changed)
@@ -337,14 +417,7 @@ def _sync_whole_list(client, link, run, entity: SyncEntity) -> None:
 def _sync_deletions(client, link, state, run) -> None:
     """Rows deleted in Exact (``sync/Deleted``) are marked deleted here."""
     by_type = {e.deleted_type: e for e in ENTITIES if e.deleted_type}
-    cursor = int((state.cursors or {}).get(DELETED_CURSOR, 1))
-    params = {"$filter": f"Timestamp gt {cursor}L", "$select": DELETED_FIELDS}
-    pages = client.iter_pages(link.division_code, DELETED_PATH, params)
-    while True:
-        page = _calls(client, next, pages, None)
-        if page is None:
-            return
-        rows, _next_url = page
+    for rows in _cursor_pages(client, link, state, DELETED_CURSOR, DELETED_PATH, DELETED_FIELDS):
         for row in rows:
             entity = by_type.get(int(row.get("EntityType") or 0))
             if entity is None:
@@ -357,12 +430,9 @@ def _sync_deletions(client, link, state, run) -> None:
                     ExactRecord.exact_id == str(row.get("EntityKey")),
                     ExactRecord.deleted_at.is_(None),
                 )
-                .values(deleted_at=utcnow())
+                .values(deleted_at=clock.now())
             ).rowcount
             _count(run, entity.key, "deleted", marked)
-        top = max((int(r.get("Timestamp") or 0) for r in rows), default=cursor)
-        state.cursors = {**(state.cursors or {}), DELETED_CURSOR: max(cursor, top)}
-        db.session.commit()
 
 
 # --- storing rows ---------------------------------------------------------------------------
@@ -390,7 +460,7 @@ def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tu
             )
         ):
             existing[found.exact_id] = found
-    now = utcnow()
+    now = clock.now()
     inserts, updates, new, changed = [], [], 0, 0
     for row in rows:
         values = _values(account_id, entity, row, now)

@@ -8,8 +8,9 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.exact import connections
-from portal.exact.errors import ExactError
+from portal import clock
+from portal.exact import wiring
+from portal.exact.client.errors import ExactError
 from portal.extensions import db
 from portal.jobs.context import app_job
 from portal.mail import send_mail
@@ -29,12 +30,12 @@ def keep_connections_alive() -> dict:
     due = db.session.scalars(
         select(ExactConnection).where(
             ExactConnection.status == ConnectionStatus.CONNECTED,
-            ExactConnection.refresh_token_expires_at < connections.now() + REFRESH_WHEN_WITHIN,
+            ExactConnection.refresh_token_expires_at < clock.now() + REFRESH_WHEN_WITHIN,
         )
     ).all()
     for connection in due:
         try:
-            if connections.token_manager(connection).force_refresh(connection.id) is not None:
+            if wiring.token_manager(connection).force_refresh(connection.id) is not None:
                 refreshed += 1
         except ExactError as error:
             failed += 1
@@ -64,7 +65,7 @@ def alert_broken_connections() -> int:
                 user=admin,
                 link=link,
             )
-        connection.alerted_at = connections.now()
+        connection.alerted_at = clock.now()
     db.session.commit()
     return len(broken)
 

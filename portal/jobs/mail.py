@@ -7,10 +7,10 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from portal import clock
 from portal.extensions import db
 from portal.jobs.context import app_job
 from portal.models import OutboxMessage
-from portal.models.base import utcnow
 
 
 @app_job
@@ -24,7 +24,7 @@ def deliver_mail(message_id: int) -> str:
         message.status = "sent"
     else:
         message.status = "stored"
-    message.delivered_at = utcnow()
+    message.delivered_at = clock.now()
     db.session.commit()
     return message.status
 

@@ -11,7 +11,7 @@ from portal.models.exact import (
 )
 from portal.models.module import AccountModule
 from portal.models.outbox import OutboxMessage
-from portal.models.sync import ExactRecord, SyncRun, SyncState
+from portal.models.sync import ExactRecord, RunStatus, SyncRun, SyncState, Trigger
 from portal.models.user import User, UserSession, normalize_email
 
 __all__ = [
@@ -31,8 +31,10 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Role",
+    "RunStatus",
     "SyncRun",
     "SyncState",
+    "Trigger",
     "User",
     "UserSession",
     "normalize_email",

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from portal.models.account import Role, _enum
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -30,9 +31,9 @@ class Invitation(db.Model):
     # Part of the signed link: a link stops working once its invitation is used or revoked.
     nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_urlsafe(16))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=lambda: utcnow() + INVITATION_LIFETIME
+        UTCDateTime, default=lambda: clock.now() + INVITATION_LIFETIME
     )
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -47,7 +48,7 @@ class Invitation(db.Model):
 
     @property
     def is_expired(self) -> bool:
-        return self.expires_at <= utcnow()
+        return self.expires_at <= clock.now()
 
 
 class PortalLinkStatus(enum.StrEnum):
@@ -80,7 +81,7 @@ class PortalLink(db.Model):
     origin: Mapped[PortalLinkOrigin] = mapped_column(_enum(PortalLinkOrigin, "portal_link_origin"))
     # The role the client gave the portal: admins of the portal get it in the client account.
     role: Mapped[Role] = mapped_column(_enum(Role, "portal_link_role"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     portal = relationship("Account", foreign_keys=[portal_id])

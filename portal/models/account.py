@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime
 
 
 class AccountKind(enum.StrEnum):
@@ -47,7 +48,7 @@ class Account(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
     name: Mapped[str] = mapped_column(String(200), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # A portal: the address clients grant access to, and who pays (billing details).
     portal_email: Mapped[str | None] = mapped_column(String(254), unique=True)
     billing_company: Mapped[str | None] = mapped_column(String(200))
@@ -92,7 +93,7 @@ class Membership(db.Model):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user = relationship("User", back_populates="memberships")
     account = relationship("Account", back_populates="memberships")

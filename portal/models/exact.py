@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from portal.models.account import _enum
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime
 
 
 class ConnectionStatus(enum.StrEnum):
@@ -47,7 +48,7 @@ class ExactConnection(db.Model):
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     connected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     divisions: Mapped[list | None] = mapped_column(JSON)
     divisions_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -90,7 +91,7 @@ class ExactDivisionLink(db.Model):
     )
     blocked_reason: Mapped[str | None] = mapped_column(Text)
     rights: Mapped[dict | None] = mapped_column(JSON)
-    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     connection = relationship("ExactConnection")

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import clock
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime
 
 
 class AccountModule(db.Model):
@@ -21,4 +22,4 @@ class AccountModule(db.Model):
     )
     key: Mapped[str] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(default=False)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

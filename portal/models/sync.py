@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import clock
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.account import _enum
+from portal.models.base import UTCDateTime
 
 DEFAULT_INTERVAL_MINUTES = 240
+
+
+class RunStatus(enum.StrEnum):
+    """How a sync run stands or ended (also a dossier's last outcome)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    WAITING = "waiting"  # Exact's limit is spent: continues after the reset
+    STOPPED = "stopped"  # the dossier may not sync now (access, module, link, connection)
+    INTERRUPTED = "interrupted"  # the worker died mid-run; the next run continued
+
+
+class Trigger(enum.StrEnum):
+    """What started a sync run."""
+
+    INITIAL = "initial"  # Activate / Overwrite
+    SCHEDULE = "schedule"
+    MANUAL = "manual"  # Sync now, Sync all
+    RESUME = "resume"
 
 
 class ExactRecord(db.Model):
@@ -32,7 +55,7 @@ class ExactRecord(db.Model):
     data: Mapped[dict] = mapped_column(JSON)
     row_timestamp: Mapped[int | None] = mapped_column(BigInteger)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class SyncState(db.Model):
@@ -50,7 +73,7 @@ class SyncState(db.Model):
     interval_minutes: Mapped[int] = mapped_column(Integer, default=DEFAULT_INTERVAL_MINUTES)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_status: Mapped[RunStatus | None] = mapped_column(_enum(RunStatus, "sync_status"))
     last_error: Mapped[str | None] = mapped_column(Text)
     waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -65,10 +88,11 @@ class SyncRun(db.Model):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     division_code: Mapped[int] = mapped_column(Integer)
-    trigger: Mapped[str] = mapped_column(String(16))  # initial | schedule | manual | resume
-    status: Mapped[str] = mapped_column(String(16), default="running")
-    # running | succeeded | failed | waiting | stopped | interrupted
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    trigger: Mapped[Trigger] = mapped_column(_enum(Trigger, "sync_trigger"))
+    status: Mapped[RunStatus] = mapped_column(
+        _enum(RunStatus, "sync_run_status"), default=RunStatus.RUNNING
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.models import AuditEvent, Invitation, Membership, OutboxMessage, Role, User
-from portal.models.base import utcnow
 from tests.factories import PASSWORD, add_member, make_user, make_user_with_account
 
 
@@ -114,7 +114,7 @@ def test_expired_invitation_cannot_be_accepted(login, client, db):
     client.post(f"/a/{account.id}/access/", data={"email": "late@example.com", "role": "member"})
     link = _invite_link(db, "late@example.com")
     invitation = db.session.scalar(select(Invitation))
-    invitation.expires_at = utcnow() - timedelta(minutes=1)
+    invitation.expires_at = clock.now() - timedelta(minutes=1)
     db.session.commit()
     client.post("/logout")
     assert client.get(link).status_code == 410

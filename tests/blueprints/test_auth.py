@@ -391,14 +391,13 @@ def test_a_session_idle_too_long_has_ended(app, client, db, login):
 
     from sqlalchemy import update
 
-    from portal import user_sessions
+    from portal import clock, user_sessions
     from portal.models import UserSession
-    from portal.models.base import utcnow
 
     user, account = make_user_with_account()
     login(user)
     assert client.get(f"/a/{account.id}/").status_code == 200
-    idle = utcnow() - user_sessions.IDLE_LIMIT - timedelta(minutes=1)
+    idle = clock.now() - user_sessions.IDLE_LIMIT - timedelta(minutes=1)
     db.session.execute(update(UserSession).values(last_seen_at=idle))
     db.session.commit()
     assert client.get(f"/a/{account.id}/").status_code == 302
@@ -409,15 +408,14 @@ def test_an_active_session_is_kept_alive(app, client, db, login):
 
     from sqlalchemy import update
 
-    from portal import user_sessions
+    from portal import clock, user_sessions
     from portal.models import UserSession
-    from portal.models.base import utcnow
 
     user, account = make_user_with_account()
     login(user)
-    almost = utcnow() - user_sessions.IDLE_LIMIT + timedelta(minutes=1)
+    almost = clock.now() - user_sessions.IDLE_LIMIT + timedelta(minutes=1)
     db.session.execute(update(UserSession).values(last_seen_at=almost))
     db.session.commit()
     assert client.get(f"/a/{account.id}/").status_code == 200
     db.session.expire_all()
-    assert db.session.scalar(select(UserSession.last_seen_at)) > utcnow() - timedelta(minutes=1)
+    assert db.session.scalar(select(UserSession.last_seen_at)) > clock.now() - timedelta(minutes=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.mail import send_mail
-from tests.conftest import make_test_app
 from tests.factories import make_user_with_account
+from tests.helpers import make_test_app
 
 
 def _message(db):

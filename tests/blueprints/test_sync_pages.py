@@ -13,10 +13,9 @@ from sqlalchemy import event, select
 
 from portal import modules
 from portal.exact import sync
-from portal.exact.ratelimit import RateLimits
+from portal.exact.client.ratelimit import RateLimits
+from portal.exact.scheduling import sync_job_id
 from portal.extensions import db as _db
-from portal.jobs.queues import get_queue
-from portal.jobs.sync import sync_job_id
 from portal.models import (
     ConnectionStatus,
     ExactConnection,
@@ -27,6 +26,7 @@ from portal.models import (
     SyncRun,
     SyncState,
 )
+from portal.queue import get_queue
 from tests.exact.portal_helpers import activated_dossier
 from tests.exact.sync_helpers import run_sync_queue
 from tests.factories import (
@@ -139,8 +139,8 @@ def _records(account, entity: str, n: int, deleted: int = 0) -> None:
 
 def _budget(division: int, minute: int, day: int, minute_reset_s=30, day_reset_at=None) -> None:
     """Exact's rate-limit headers as a response would leave them in Redis (the app's scope)."""
-    from portal.exact.connections import client_credentials
-    from portal.jobs.queues import redis_connection
+    from portal.exact.wiring import client_credentials
+    from portal.queue import redis_connection
 
     now_ms = int(time.time() * 1000)
     day_reset_ms = int(day_reset_at.timestamp() * 1000) if day_reset_at else now_ms + 3600_000

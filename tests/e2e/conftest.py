@@ -30,8 +30,8 @@ from flask import got_request_exception
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import make_test_app
 from tests.e2e.helpers import screenshot
+from tests.helpers import make_test_app
 
 __all__ = ["screenshot"]
 

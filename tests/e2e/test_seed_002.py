@@ -24,7 +24,7 @@ OFFICE_COMPANY = "Jansen & Partners"
 PORTAL_NAME = "Jansen Accountants"
 PORTAL_EMAIL = "portaal@kantoor.example"
 BILLING_COMPANY = "Jansen Accountants BV"
-BILLING_VAT = "NL123456789B01"
+BILLING_VAT = "NL123456782B01"
 BILLING_ADDRESS = "Kerkstraat 1\n1000 AA Amsterdam"
 BILLING_EMAIL = "facturen@kantoor.example"
 

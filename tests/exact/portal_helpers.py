@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from exact_sandbox.testing import authorize
 
-from tests.conftest import EXACT_REDIRECT_URI
+from tests.helpers import EXACT_REDIRECT_URI
 
 
 def start_connect(client, account_id: int, force_login: bool = False) -> str:

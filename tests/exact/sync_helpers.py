@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.exact.entities import ENTITIES
 from portal.extensions import db
-from portal.jobs.queues import get_queue, redis_connection
 from portal.models import ExactRecord
+from portal.queue import get_queue, redis_connection
 
 SANDBOX_TABLES = {
     "gl_classifications": "GLClassifications",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal import modules
 from portal.crypto import decrypt
-from portal.exact import connections
+from portal.exact import wiring
 from portal.models import (
     AuditEvent,
     ConnectionStatus,
@@ -93,7 +93,7 @@ def test_denied_consent_changes_nothing(office, client, db, exact_sandbox):
 def test_a_reused_code_fails_clearly_and_keeps_the_tokens(office, client, db, exact_sandbox):
     from exact_sandbox.testing import authorize
 
-    from tests.conftest import EXACT_REDIRECT_URI
+    from tests.helpers import EXACT_REDIRECT_URI
 
     state = start_connect(client, office["portal"].id)
     code = authorize(exact_sandbox.url, redirect_uri=EXACT_REDIRECT_URI, state=state)
@@ -130,7 +130,7 @@ def test_activate_a_client_with_identity_and_rights(office, client, db, exact_sa
     assert response.status_code == 302
     link = db.session.scalar(select(ExactDivisionLink))
     assert link.account_id == client_account.id and link.division_code == CLIENT_DIVISION
-    division = connections.division_by_code(_connection(db, portal), CLIENT_DIVISION)
+    division = wiring.division_by_code(_connection(db, portal), CLIENT_DIVISION)
     assert (link.division_name, link.vat_number, link.kvk_number) == (
         division["name"],
         division["vat"],
@@ -162,7 +162,7 @@ def test_a_division_not_in_the_list_explains_what_to_do(office, client, db, exac
         divisions=[3001000, 3001102, CLIENT_DIVISION],
     )
     client.post(f"/a/{portal.id}/exact/divisions/refresh")
-    assert connections.division_by_code(_connection(db, portal), CLIENT_DIVISION) is not None
+    assert wiring.division_by_code(_connection(db, portal), CLIENT_DIVISION) is not None
 
 
 def test_overwrite_replaces_a_clients_own_link_and_keeps_the_link_row(
@@ -236,7 +236,7 @@ def test_identity_guard_blocks_a_changed_division_until_confirmed(
         "PATCH",
         f"divisions/{CLIENT_DIVISION}",
         name="Iets Heel Anders BV",
-        vat_number="NL000000000B01",
+        vat_number="NL111222333B01",
     )
     client.post(f"/a/{portal.id}/exact/divisions/refresh")
     link = db.session.scalar(select(ExactDivisionLink))
@@ -272,7 +272,7 @@ def test_rights_check_names_the_missing_exact_right(office, client, db, exact_sa
 
 
 def test_a_revoked_consent_marks_the_connection_and_keeps_the_tokens(
-    office, client, db, exact_sandbox, monkeypatch
+    office, client, db, exact_sandbox, portal_clock
 ):
     portal = office["portal"]
     connect(client, exact_sandbox, portal.id)
@@ -283,8 +283,7 @@ def test_a_revoked_consent_marks_the_connection_and_keeps_the_tokens(
     # right away the access token is refused; the refresh after expiry says it was revoked
     response = client.post(f"/a/{portal.id}/exact/divisions/refresh", follow_redirects=True)
     assert b"did not accept the connection" in response.data
-    later = connections.now() + timedelta(seconds=601)
-    monkeypatch.setattr(connections, "now", lambda: later)
+    portal_clock.advance(601)
     control(exact_sandbox, "POST", "clock", advance=601)
     response = client.post(f"/a/{portal.id}/exact/divisions/refresh", follow_redirects=True)
     assert b"connect it again" in response.data
@@ -295,12 +294,11 @@ def test_a_revoked_consent_marks_the_connection_and_keeps_the_tokens(
     assert "needs re-authorisation" in page
 
 
-def test_an_expired_access_token_is_refreshed_once(office, client, db, exact_sandbox, monkeypatch):
+def test_an_expired_access_token_is_refreshed_once(office, client, db, exact_sandbox, portal_clock):
     portal = office["portal"]
     connect(client, exact_sandbox, portal.id)
     control(exact_sandbox, "POST", "counters/reset")
-    later = connections.now() + timedelta(seconds=601)
-    monkeypatch.setattr(connections, "now", lambda: later)
+    portal_clock.advance(601)
     control(exact_sandbox, "POST", "clock", advance=601)
     for _ in range(3):
         client.post(f"/a/{portal.id}/exact/divisions/refresh")
@@ -348,7 +346,7 @@ def test_the_pick_list_suggests_the_matching_division_and_never_defaults_to_anot
     page = client.get(url).get_data(as_text=True)
     assert 'option value="" >' not in page and "choose the administration" in page
     assert " selected>" not in page  # nothing matches this client: nothing is preselected
-    division = connections.division_by_code(_connection(db, portal), CLIENT_DIVISION)
+    division = wiring.division_by_code(_connection(db, portal), CLIENT_DIVISION)
     client_account.vat_number = division["vat"].replace("NL", "nl ")
     db.session.commit()
     page = client.get(url).get_data(as_text=True)
@@ -409,7 +407,7 @@ def test_a_foreign_callback_leaves_the_connect_in_progress_alone(
     connecting: only the answer with the pending state uses it up."""
     from exact_sandbox.testing import authorize
 
-    from tests.conftest import EXACT_REDIRECT_URI
+    from tests.helpers import EXACT_REDIRECT_URI
 
     state = start_connect(client, office["portal"].id)
     refused = client.get("/exact/callback", query_string=args)

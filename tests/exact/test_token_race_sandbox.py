@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal import modules
 from portal.crypto import decrypt, encrypt
-from portal.exact.tokens import TokenSet
+from portal.exact.client.tokens import TokenSet
 from portal.models import ConnectionStatus, ExactConnection
 from tests.exact.portal_helpers import connect, control
 from tests.exact.sandbox_race import race_worker
@@ -70,7 +70,7 @@ def _race(app, connection_id: int, use_lock: bool):
     )
     config = {key: app.config[key] for key in keys}
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["tests.exact.sandbox_race", "portal", "portal.exact.connections"])
+    ctx.set_forkserver_preload(["tests.exact.sandbox_race", "portal", "portal.exact.wiring"])
     barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
     processes = [
         ctx.Process(target=race_worker, args=(config, connection_id, use_lock, barrier, results))

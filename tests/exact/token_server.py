@@ -81,7 +81,7 @@ class RotatingTokenServer:
 
 def expiring_tokens():
     """A pair issued 580 s ago: 20 s left, so every racer wants to refresh it."""
-    from portal.exact.tokens import TokenSet
+    from portal.exact.client.tokens import TokenSet
 
     issued = datetime.now(UTC) - timedelta(seconds=580)
     return TokenSet.issued("access-0", "refresh-0", "600", issued)
@@ -91,9 +91,9 @@ def race_worker(redis_url, base_url, use_lock, barrier, results) -> None:
     """One worker process: wait for all, then ask for an access token once."""
     import redis
 
-    from portal.exact import oauth
-    from portal.exact.errors import ExactError
-    from portal.exact.tokens import RedisTokenStore, TokenManager
+    from portal.exact.client import oauth
+    from portal.exact.client.errors import ExactError
+    from portal.exact.client.tokens import RedisTokenStore, TokenManager
 
     conn = redis.Redis.from_url(redis_url)
     refresh = functools.partial(oauth.refresh_tokens, base_url, CLIENT_ID, CLIENT_SECRET)

@@ -12,11 +12,10 @@ from sqlalchemy import select
 
 from portal import modules
 from portal.crypto import decrypt
-from portal.exact import connections
 from portal.jobs.exact import keep_connections_alive
-from portal.jobs.queues import get_queue, redis_connection
 from portal.jobs.schedule import LOCK_NAME, PERIODIC_JOBS, build_scheduler
-from portal.models import ConnectionStatus, ExactConnection, OutboxMessage
+from portal.models import ConnectionStatus, ExactConnection, OutboxMessage, User
+from portal.queue import get_queue, redis_connection
 from tests.exact.portal_helpers import connect, control
 from tests.factories import make_portal, make_user_with_account
 
@@ -34,10 +33,9 @@ def connected(exact_app, db, login, client, exact_sandbox):
     return portal, connection
 
 
-def _age_everything(monkeypatch, sandbox, seconds: int) -> None:
+def _age_everything(portal_clock, sandbox, seconds: int) -> None:
     """Move the portal's and the sandbox's clocks forward together."""
-    later = connections.now() + timedelta(seconds=seconds)
-    monkeypatch.setattr(connections, "now", lambda: later)
+    portal_clock.advance(seconds)
     control(sandbox, "POST", "clock", advance=seconds)
 
 
@@ -46,11 +44,11 @@ def _run_default_queue() -> None:
 
 
 def test_keep_alive_refreshes_a_connection_near_its_30_day_limit(
-    connected, db, monkeypatch, exact_sandbox
+    connected, db, portal_clock, exact_sandbox
 ):
     _portal, connection = connected
     connection_id, old_expiry = connection.id, connection.refresh_token_expires_at
-    _age_everything(monkeypatch, exact_sandbox, 25 * 24 * 3600)  # 25 days unused
+    _age_everything(portal_clock, exact_sandbox, 25 * 24 * 3600)  # 25 days unused
     control(exact_sandbox, "POST", "counters/reset")
     get_queue("default").enqueue(keep_connections_alive)
     _run_default_queue()
@@ -67,14 +65,14 @@ def test_keep_alive_leaves_fresh_connections_alone(connected, db, exact_sandbox)
 
 
 def test_a_broken_connection_alerts_the_admins_once_and_shows_on_the_dashboard(
-    connected, db, client, monkeypatch, exact_sandbox
+    connected, db, client, login, portal_clock, exact_sandbox
 ):
     portal, connection = connected
     portal_id, connection_id = portal.id, connection.id
     control(
         exact_sandbox, "POST", "consents/revoke", client_id=DEMO_CLIENT_ID, username="accountant"
     )
-    _age_everything(monkeypatch, exact_sandbox, 25 * 24 * 3600)
+    _age_everything(portal_clock, exact_sandbox, 25 * 24 * 3600)
     first = keep_connections_alive()
     second = keep_connections_alive()
     assert first["failed"] == 1 and first["alerted"] == 1 and second["alerted"] == 0
@@ -85,6 +83,9 @@ def test_a_broken_connection_alerts_the_admins_once_and_shows_on_the_dashboard(
     mails = db.session.scalars(select(OutboxMessage)).all()
     assert [m.recipient for m in mails] == ["olga@kantoor.example"]
     assert "stopped working" in mails[0].subject and "revoked" in mails[0].body_text
+    # 25 days later the office's browser session has ended too (the whole portal aged)
+    assert client.get(f"/a/{portal_id}/").status_code == 302
+    login(db.session.scalar(select(User).where(User.email == "olga@kantoor.example")))
     page = client.get(f"/a/{portal_id}/").get_data(as_text=True)
     assert 'data-testid="exact-alert"' in page and "revoked" in page
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]

@@ -9,9 +9,9 @@ import sys
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from portal.jobs.queues import get_queue, redis_connection
 from portal.mail import send_mail
 from portal.models import OutboxMessage
+from portal.queue import get_queue, redis_connection
 
 
 def _send_one(db) -> OutboxMessage:

@@ -36,7 +36,7 @@ def dashboard():
     member_count = db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.account_id == g.account.id)
     )
-    from portal.exact.connections import connection_of
+    from portal.exact.wiring import connection_of
 
     return render_template(
         "accounts/dashboard.html",

@@ -27,8 +27,8 @@ from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, parse
 
-from portal.jobs.queues import redis_connection
 from portal.models import normalize_email
+from portal.queue import redis_connection
 
 EMAIL_FREE_FAILURES = 10
 MAX_WAIT = 60  # seconds

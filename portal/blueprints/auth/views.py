@@ -17,10 +17,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit, user_sessions
+from portal import user_sessions
 from portal.blueprints.auth import throttle
 from portal.blueprints.auth.forms import (
     ChangePasswordForm,
@@ -31,11 +30,11 @@ from portal.blueprints.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from portal.clients.users import authenticate, create_user_with_account, user_by_email
 from portal.config import LANGUAGES
 from portal.extensions import db, limiter
 from portal.mail import send_mail
-from portal.models import Account, AccountKind, Membership, Role, User, normalize_email
-from portal.models.user import check_password_for_unknown_user
+from portal.models import User, normalize_email
 from portal.urls import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -47,31 +46,6 @@ SIGNUP_SALT = "signup"
 def _failed(response) -> bool:
     """Only failed attempts count towards the login throttle."""
     return response.status_code != 302
-
-
-def user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
-
-
-def authenticate(email: str, password: str) -> User | None:
-    """The user with this e-mail address and password, else None. An unknown address costs
-    the same password hashing as a known one, so timing does not tell which addresses exist."""
-    user = user_by_email(email)
-    if user is None:
-        check_password_for_unknown_user(password)
-        return None
-    return user if user.check_password(password) else None
-
-
-def create_user_with_account(name: str, email: str, password: str, company: str) -> User:
-    """A new user and their own client account, of which they are the owner."""
-    user = User(name=name, email=email, password=password)
-    account = Account(kind=AccountKind.CLIENT, name=company)
-    db.session.add_all([user, account])
-    db.session.flush()
-    db.session.add(Membership(user=user, account=account, role=Role.OWNER))
-    audit.record(account, "account.created", target=company, actor=user)
-    return user
 
 
 # --- sign-up: the address is proven by a mailed link before a user exists ---------------------

@@ -9,12 +9,12 @@ from flask_login import current_user, login_required
 from portal.blueprints.exact.forms import ActivateForm, ConnectForm
 from portal.blueprints.scoped import account_blueprint
 from portal.clients.portals import portal_client
-from portal.exact import connections
-from portal.exact.connections import ConnectError
-from portal.exact.errors import ExactError
+from portal.exact import connecting, links, wiring
+from portal.exact.client.errors import ExactError
+from portal.exact.scheduling import enqueue_sync
+from portal.exact.wiring import ConnectError
 from portal.extensions import db
-from portal.jobs.sync import enqueue_sync
-from portal.models import Account, LinkStatus
+from portal.models import Account, LinkStatus, Trigger
 from portal.modules import require_module
 from portal.permissions import Action, can, require
 from portal.urls import safe_next
@@ -34,8 +34,8 @@ def _user():
 
 @bp.route("/")
 def overview():
-    connection = connections.connection_of(g.account)
-    own_link = None if g.account.is_portal else connections.link_of(g.account)
+    connection = wiring.connection_of(g.account)
+    own_link = None if g.account.is_portal else wiring.link_of(g.account)
     return render_template(
         "exact/overview.html",
         connection=connection,
@@ -53,7 +53,7 @@ def connect():
         flash(_("Choose the country of your Exact Online."), "error")
         return redirect(url_for("exact.overview"))
     try:
-        url = connections.start_authorization(g.account, form.country.data, form.force_login.data)
+        url = connecting.start_authorization(g.account, form.country.data, form.force_login.data)
     except ConnectError as error:
         flash(error.message, "error")
         return redirect(url_for("exact.overview"))
@@ -64,14 +64,14 @@ def connect():
 @login_required
 def callback():
     """Exact sends the person back here with ``code`` and ``state`` (or ``error``)."""
-    pending = connections.pending_account_id()
+    pending = connecting.pending_account_id()
     if pending is None:
-        return _callback_error(connections.not_started_here())
+        return _callback_error(connecting.not_started_here())
     # The person must still be allowed to connect Exact for the account that started it.
     if not can(current_user, Action.CONNECT_EXACT, pending):
         abort(404)
     try:
-        account_id, result = connections.finish_authorization(request.args, _user())
+        account_id, result = connecting.finish_authorization(request.args, _user())
     except ConnectError as error:
         db.session.rollback()
         if error.status == 403:
@@ -113,8 +113,8 @@ def _callback_error(error: ConnectError):
 @bp.route("/disconnect", methods=["POST"])
 def disconnect():
     require(Action.CONNECT_EXACT)
-    connection = connections.connection_of(g.account) or abort(404)
-    connections.disconnect(connection)
+    connection = wiring.connection_of(g.account) or abort(404)
+    connecting.disconnect(connection)
     db.session.commit()
     flash(
         _("Exact Online is disconnected. The client links are kept for when you connect again."),
@@ -126,9 +126,9 @@ def disconnect():
 @bp.route("/divisions/refresh", methods=["POST"])
 def refresh_divisions():
     require(Action.CONNECT_EXACT)
-    connection = connections.connection_of(g.account) or abort(404)
+    connection = wiring.connection_of(g.account) or abort(404)
     try:
-        connections.refresh_division_list(connection)
+        connecting.refresh_division_list(connection)
     except ExactError as error:
         db.session.rollback()
         flash(error.user_message, "error")
@@ -156,8 +156,8 @@ def _target_client(client_id: int, action: Action = Action.VIEW) -> Account:
 @bp.route("/clients/<int:client_id>")
 def client_link(client_id: int):
     client = _target_client(client_id)
-    connection = connections.connection_of(g.account)
-    link = connections.link_of(client)
+    connection = wiring.connection_of(g.account)
+    link = wiring.link_of(client)
     chosen = request.args.get("division", type=int)
     return render_template(
         "exact/client_link.html",
@@ -166,17 +166,17 @@ def client_link(client_id: int):
         link=link,
         form=ActivateForm(),
         chosen=chosen,
-        chosen_division=connections.division_by_code(connection, chosen)
+        chosen_division=wiring.division_by_code(connection, chosen)
         if connection and chosen
         else None,
-        suggested=connections.suggest_division(connection, client) if connection else None,
+        suggested=links.suggest_division(connection, client) if connection else None,
     )
 
 
 @bp.route("/clients/<int:client_id>/activate", methods=["POST"])
 def activate(client_id: int):
     client = _target_client(client_id, Action.LINK_DOSSIER)
-    connection = connections.connection_of(g.account)
+    connection = wiring.connection_of(g.account)
     if connection is None or not connection.is_usable:
         flash(_("Connect Exact Online first."), "error")
         return redirect(url_for("exact.overview"))
@@ -190,15 +190,15 @@ def activate(client_id: int):
             url_for("exact.client_link", client_id=client.id, division=form.division.data)
         )
     try:
-        link = connections.activate(client, connection, form.division.data, _user(), overwrite)
+        link = links.activate(client, connection, form.division.data, _user(), overwrite)
         db.session.flush()
-        connections.probe_rights(link)
+        links.probe_rights(link)
     except (ConnectError, ExactError) as error:
         db.session.rollback()
         flash(error.message if isinstance(error, ConnectError) else error.user_message, "error")
         return redirect(url_for("exact.client_link", client_id=client.id))
     db.session.commit()
-    enqueue_sync(client.id, "initial")
+    enqueue_sync(client.id, Trigger.INITIAL)
     flash(
         _(
             "%(client)s is linked to administration %(code)s (%(name)s).",
@@ -214,11 +214,11 @@ def activate(client_id: int):
 @bp.route("/clients/<int:client_id>/confirm", methods=["POST"])
 def confirm_identity(client_id: int):
     client = _target_client(client_id, Action.LINK_DOSSIER)
-    link = connections.link_of(client)
+    link = wiring.link_of(client)
     if link is None or link.status != LinkStatus.BLOCKED:
         abort(404)
     try:
-        connections.confirm_identity(link, _user())
+        links.confirm_identity(link, _user())
     except ConnectError as error:
         flash(error.message, "error")
     else:
@@ -230,9 +230,9 @@ def confirm_identity(client_id: int):
 @bp.route("/clients/<int:client_id>/rights", methods=["POST"])
 def check_rights(client_id: int):
     client = _target_client(client_id, Action.SYNC)
-    link = connections.link_of(client) or abort(404)
+    link = wiring.link_of(client) or abort(404)
     try:
-        connections.probe_rights(link)
+        links.probe_rights(link)
     except ConnectError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 
 from portal import user_sessions
 from portal.blueprints.auth.forms import FinishSignupForm
-from portal.blueprints.auth.views import create_user_with_account, user_by_email
 from portal.clients import access
 from portal.clients.errors import AccessError
+from portal.clients.users import create_user_with_account, user_by_email
 from portal.extensions import db
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")

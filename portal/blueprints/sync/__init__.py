@@ -13,15 +13,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
+from portal import clock
 from portal.blueprints.params import page_number, search_text
 from portal.blueprints.scoped import account_blueprint
 from portal.blueprints.sync import helpers
-from portal.exact import connections
+from portal.exact import wiring
 from portal.exact.entities import ENTITIES, ENTITY_BY_KEY
+from portal.exact.scheduling import enqueue_sync
 from portal.exact.sync import SyncStopped, eligible_link
-from portal.extensions import db
-from portal.jobs.sync import enqueue_sync
-from portal.models import ExactRecord, SyncRun
+from portal.models import ExactRecord, SyncRun, Trigger
+from portal.pagination import paginate
 from portal.permissions import Action, require
 from portal.tenancy import require_portal
 
@@ -39,13 +40,9 @@ def _dossier():
         return
     if g.account.is_portal:
         abort(404)
-    g.exact_link = connections.link_of(g.account)
+    g.exact_link = wiring.link_of(g.account)
     if g.exact_link is None:
         abort(404)
-
-
-def _page() -> int:
-    return max(1, page_number())
 
 
 @bp.route("/")
@@ -57,15 +54,13 @@ def index():
         stopped = None
     except SyncStopped as stop:
         stopped = stop.reason
-    runs = select(SyncRun).where(SyncRun.account_id == account_id)
-    total = db.session.scalar(select(func.count()).select_from(runs.subquery()))
-    pages = max(1, -(-total // RUNS_PER_PAGE))
-    page = min(_page(), pages)
-    history = db.session.scalars(
-        runs.order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
-        .limit(RUNS_PER_PAGE)
-        .offset((page - 1) * RUNS_PER_PAGE)
-    ).all()
+    history = paginate(
+        select(SyncRun)
+        .where(SyncRun.account_id == account_id)
+        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc()),
+        page_number(),
+        RUNS_PER_PAGE,
+    )
     return render_template(
         "sync/index.html",
         link=g.exact_link,
@@ -74,9 +69,6 @@ def index():
         progress=helpers.progress(account_id, state),
         calls=helpers.calls_left(helpers.division_budget(g.exact_link.division_code)),
         history=history,
-        total=total,
-        page=page,
-        pages=pages,
         entities=ENTITIES,
         counts=helpers.record_counts(account_id),
     )
@@ -100,7 +92,7 @@ def now():
     if helpers.is_waiting(state):
         calls = helpers.calls_left(helpers.division_budget(g.exact_link.division_code))
         flash(_waiting_message(state, calls), "warning")
-    elif enqueue_sync(g.account.id, "manual"):
+    elif enqueue_sync(g.account.id, Trigger.MANUAL):
         flash(_("The sync is queued and starts in a moment."), "success")
     else:
         flash(_("A sync of this administration is already queued or running."), "info")
@@ -134,18 +126,15 @@ def data(entity_key: str):
                 func.lower(ExactRecord.description).contains(needle, autoescape=True),
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(ExactRecord).where(*where))
-    pages = max(1, -(-total // ROWS_PER_PAGE))
-    page = min(_page(), pages)
-    rows = db.session.scalars(
+    rows = paginate(
         select(ExactRecord)
         .where(*where)
         .order_by(  # numeric codes in number order: by length first
             func.length(ExactRecord.code), ExactRecord.code, ExactRecord.description, ExactRecord.id
-        )
-        .limit(ROWS_PER_PAGE)
-        .offset((page - 1) * ROWS_PER_PAGE)
-    ).all()
+        ),
+        page_number(),
+        ROWS_PER_PAGE,
+    )
     return render_template(
         "sync/data.html",
         link=g.exact_link,
@@ -153,9 +142,6 @@ def data(entity_key: str):
         entity=entity,
         entities=ENTITIES,
         rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
         search=search,
         show_deleted=show_deleted,
     )
@@ -168,9 +154,9 @@ def sync_all():
     require(Action.SYNC)
     queued = busy = waiting = 0
     for client_id, waiting_until in helpers.syncable_clients(g.account):
-        if waiting_until is not None and waiting_until > helpers.utcnow():
+        if waiting_until is not None and waiting_until > clock.now():
             waiting += 1
-        elif enqueue_sync(client_id, "manual"):
+        elif enqueue_sync(client_id, Trigger.MANUAL):
             queued += 1
         else:
             busy += 1

@@ -9,57 +9,52 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
+from portal import clock
+from portal.exact.client.parsing import is_exact_date, parse_date
+from portal.exact.client.ratelimit import Budget
 from portal.exact.entities import ENTITIES, ENTITY_BY_KEY
-from portal.exact.parsing import is_exact_date, parse_date
-from portal.exact.ratelimit import Budget
-from portal.exact.sync import get_progress
+from portal.exact.scheduling import sync_job_id
+from portal.exact.sync import eligible_links, get_progress
 from portal.extensions import db
-from portal.jobs.queues import redis_connection
-from portal.jobs.sync import sync_job_id
 from portal.models import (
     Account,
-    AccountModule,
-    ConnectionStatus,
-    ExactConnection,
     ExactDivisionLink,
     ExactRecord,
-    LinkStatus,
     PortalLink,
     PortalLinkStatus,
+    RunStatus,
     SyncRun,
     SyncState,
+    Trigger,
 )
 from portal.permissions import Action, roles_allowing
+from portal.queue import redis_connection
 
 STATUS_LABELS = {
-    "running": _l("running"),
-    "succeeded": _l("succeeded"),
-    "failed": _l("failed"),
-    "waiting": _l("waiting"),
-    "stopped": _l("stopped"),
-    "interrupted": _l("interrupted"),
+    RunStatus.RUNNING: _l("running"),
+    RunStatus.SUCCEEDED: _l("succeeded"),
+    RunStatus.FAILED: _l("failed"),
+    RunStatus.WAITING: _l("waiting"),
+    RunStatus.STOPPED: _l("stopped"),
+    RunStatus.INTERRUPTED: _l("interrupted"),
 }
 STATUS_CLASSES = {
-    "succeeded": "ok",
-    "waiting": "warn",
-    "stopped": "warn",
-    "interrupted": "warn",
-    "failed": "bad",
+    RunStatus.SUCCEEDED: "ok",
+    RunStatus.WAITING: "warn",
+    RunStatus.STOPPED: "warn",
+    RunStatus.INTERRUPTED: "warn",
+    RunStatus.FAILED: "bad",
 }
 TRIGGER_LABELS = {
-    "initial": _l("first import"),
-    "schedule": _l("scheduled"),
-    "manual": _l("by hand"),
-    "resume": _l("resumed"),
+    Trigger.INITIAL: _l("first import"),
+    Trigger.SCHEDULE: _l("scheduled"),
+    Trigger.MANUAL: _l("by hand"),
+    Trigger.RESUME: _l("resumed"),
 }
 QUEUED = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 DAILY_WAIT_SECONDS = 300  # a wait longer than this is Exact's daily limit, not its minute
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- words and numbers for the templates ----------------------------------------------------
@@ -127,12 +122,12 @@ def is_daily_wait(state: SyncState | None, calls: CallsLeft | None = None) -> bo
         return False
     if calls is not None and calls.day_spent:
         return True
-    since = state.last_run_at or utcnow()
+    since = state.last_run_at or clock.now()
     return (state.waiting_until - since).total_seconds() > DAILY_WAIT_SECONDS
 
 
 def is_waiting(state: SyncState | None) -> bool:
-    return bool(state and state.waiting_until and state.waiting_until > utcnow())
+    return bool(state and state.waiting_until and state.waiting_until > clock.now())
 
 
 # --- Exact's API budget (Redis) -------------------------------------------------------------
@@ -152,7 +147,7 @@ class CallsLeft:
 def calls_left(budget: Budget | None) -> CallsLeft:
     if budget is None or budget.updated_at is None:
         return CallsLeft(known=False)
-    now = utcnow()
+    now = clock.now()
     minute, day = budget.minutely_remaining, budget.daily_remaining
     if budget.minutely_reset_at is not None and budget.minutely_reset_at <= now:
         minute = budget.minutely_limit  # a new minute has begun
@@ -166,7 +161,7 @@ def calls_left(budget: Budget | None) -> CallsLeft:
 
 def division_budget(division_code: int) -> Budget:
     """The division's budget as the app's calls left it (scope: the app's client id)."""
-    from portal.exact.connections import rate_limits
+    from portal.exact.wiring import rate_limits
 
     return rate_limits().budget(division_code)
 
@@ -242,36 +237,23 @@ def record_counts(account_id: int) -> dict[str, int]:
 def syncable_clients(portal: Account) -> list[tuple[int, datetime | None]]:
     """The portal's clients that may be synced now, in one query: (client id, waiting until).
 
-    The same rules as ``portal.exact.sync.eligible_link`` (which each job checks again): an
-    active link on a usable connection whose owner has the Exact module on, the owner being the
-    client itself or this portal (a client is in at most one portal). Only clients that granted
-    the portal a role that may sync: others are synced on schedule, but not by the portal's hand.
+    The rules are ``portal.exact.sync.RULES`` (which each job checks again), and only clients
+    that granted the portal a role that may sync: others are synced on schedule, but not by
+    the portal's hand.
     """
-    module_on = and_(
-        AccountModule.account_id == ExactConnection.account_id,
-        AccountModule.key == "exact_online",
-        AccountModule.enabled.is_(True),
-    )
     return [
         (client_id, waiting_until)
         for client_id, waiting_until in db.session.execute(
-            select(PortalLink.client_id, SyncState.waiting_until)
-            .join(ExactDivisionLink, ExactDivisionLink.account_id == PortalLink.client_id)
-            .join(ExactConnection, ExactConnection.id == ExactDivisionLink.connection_id)
-            .join(AccountModule, module_on)
-            .outerjoin(SyncState, SyncState.account_id == PortalLink.client_id)
+            eligible_links()
+            .add_columns(SyncState.waiting_until)
+            .join(PortalLink, PortalLink.client_id == ExactDivisionLink.account_id)
+            .outerjoin(SyncState, SyncState.account_id == ExactDivisionLink.account_id)
             .where(
                 PortalLink.portal_id == portal.id,
                 PortalLink.status == PortalLinkStatus.ACTIVE,
                 PortalLink.role.in_(roles_allowing(Action.SYNC)),
-                ExactDivisionLink.status == LinkStatus.ACTIVE,
-                ExactConnection.status == ConnectionStatus.CONNECTED,
-                or_(
-                    ExactConnection.account_id == PortalLink.client_id,
-                    ExactConnection.account_id == PortalLink.portal_id,
-                ),
             )
-            .order_by(PortalLink.client_id)
+            .order_by(ExactDivisionLink.account_id)
         ).all()
     ]
 

@@ -1,20 +1,20 @@
 """Typed Exact Online errors, each with a message a bookkeeper understands.
 
 User messages are stored as plain English source strings (marked with `N_` so Babel extracts
-them) and translated when read: `err.user_message` uses Flask-Babel when an app with Babel is
-active and falls back to English everywhere else (workers, scripts, apps without Babel), so
-reading it never crashes. Lazy strings were not used because they raise inside an app context
-that has no Babel extension.
+them) and translated when read: `err.user_message` uses the translator the application gave
+(`use_translations`; the portal's is Flask-Babel) and falls back to English everywhere else, so
+reading it never crashes. This module imports no Flask: the client is usable on its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from portal.exact.parsing import endpoint_of
+from portal.exact.client.parsing import endpoint_of
 
 
 class Text(str):
@@ -25,19 +25,24 @@ def N_(text: str) -> Text:  # noqa: N802 - the name Babel's extractor looks for
     return Text(text)
 
 
-def _babel_active() -> bool:
-    try:
-        from flask import current_app, has_app_context
-    except ImportError:  # pragma: no cover - flask is a dependency
-        return False
-    return has_app_context() and "babel" in current_app.extensions
+Translator = Callable[..., str]
+TimeFormatter = Callable[[datetime], str]
+_hooks: dict[str, Callable | None] = {"gettext": None, "format_time": None}
+
+
+def use_translations(gettext: Translator | None, format_time: TimeFormatter | None) -> None:
+    """Let the application translate messages and format times (the portal: Flask-Babel).
+
+    Without it (workers of other programs, scripts) messages are English and times UTC, so
+    reading a message never needs an application around it.
+    """
+    _hooks["gettext"], _hooks["format_time"] = gettext, format_time
 
 
 def _format_time(value: datetime) -> str:
-    if _babel_active():
-        from flask_babel import format_datetime
-
-        return format_datetime(value, "short") + " UTC"  # the portal shows times in UTC
+    formatter = _hooks["format_time"]
+    if formatter is not None:
+        return formatter(value)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -50,9 +55,8 @@ def translate(template: str, **params: Any) -> str:
         elif isinstance(value, datetime):
             value = _format_time(value)
         values[key] = value
-    if _babel_active():
-        from flask_babel import gettext
-
+    gettext = _hooks["gettext"]
+    if gettext is not None:
         return gettext(template, **values)
     return template % values if values else str(template)
 
@@ -172,6 +176,7 @@ FORBIDDEN_REASONS: dict[str, Text] = {
 }
 
 VIEW_FINANCIAL_MASTER_DATA = N_("View financial master data")
+CHANGE_DOCUMENTS = N_("Create, update and delete documents")
 
 # (endpoint prefix, data in plain words, right needed to read, right needed to write)
 RIGHTS: list[tuple[str, Text, Text, Text | None]] = [
@@ -184,10 +189,23 @@ RIGHTS: list[tuple[str, Text, Text, Text | None]] = [
     ("financial/financialperiods", N_("financial periods"), VIEW_FINANCIAL_MASTER_DATA, None),
     ("financial/journals", N_("journals"), VIEW_FINANCIAL_MASTER_DATA, None),
     ("vat/vatcodes", N_("VAT codes"), VIEW_FINANCIAL_MASTER_DATA, None),
+    ("cashflow/paymentconditions", N_("payment conditions"), VIEW_FINANCIAL_MASTER_DATA, None),
+    (
+        "financialtransaction/transactionlines",
+        N_("financial entries"),
+        N_("View financial entries"),
+        None,
+    ),
+    (
+        "sync/financial/transactionlines",
+        N_("financial entries"),
+        N_("View financial entries"),
+        None,
+    ),
     ("crm/accounts", N_("suppliers"), N_("View accounts"), N_("Manage accounts")),
     ("sync/crm/accounts", N_("suppliers"), N_("View accounts"), N_("Manage accounts")),
-    ("documents/", N_("documents"), N_("Create, update and delete documents"), None),
-    ("sync/documents/", N_("documents"), N_("Create, update and delete documents"), None),
+    ("documents/", N_("documents"), N_("View documents"), CHANGE_DOCUMENTS),
+    ("sync/documents/", N_("documents"), N_("View documents"), CHANGE_DOCUMENTS),
     (
         "purchaseentry/",
         N_("purchase entries"),

@@ -9,15 +9,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from portal.exact import hosts
-from portal.exact.errors import (
+from portal.exact.client import hosts
+from portal.exact.client.errors import (
     ExactError,
     ExactServerError,
     ExactUnavailable,
     error_from_response,
 )
-from portal.exact.parsing import endpoint_of, unwrap, unwrap_one
-from portal.exact.ratelimit import COUNTED_ERRORS, RateLimits
+from portal.exact.client.parsing import endpoint_of, unwrap, unwrap_one
+from portal.exact.client.ratelimit import COUNTED_ERRORS, RateLimits
 
 DIVISION_FIELDS = (
     "Code,Description,Hid,Customer,CustomerName,VATNumber,ChamberOfCommerceNumber,Country,"

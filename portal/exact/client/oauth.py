@@ -14,9 +14,9 @@ from urllib.parse import unquote
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from portal.exact import hosts
-from portal.exact.errors import ExactError, ExactUnavailable, error_from_response
-from portal.exact.tokens import TokenSet, utcnow
+from portal.exact.client import hosts
+from portal.exact.client.errors import ExactError, ExactUnavailable, error_from_response
+from portal.exact.client.tokens import TokenSet, utcnow
 
 TOKEN_ENDPOINT = "oauth2/token"
 

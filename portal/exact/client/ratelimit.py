@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from portal.exact.errors import (
+from portal.exact.client.errors import (
     ExactDailyLimitReached,
     ExactErrorBudgetExhausted,
     ExactRateLimited,

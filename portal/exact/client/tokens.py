@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import redis
 from redis.exceptions import LockError
 
-from portal.exact.errors import (
+from portal.exact.client.errors import (
     ExactReauthorizationNeeded,
     ExactTooEarlyToRefresh,
     ExactUnavailable,

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 from flask import Flask
-from flask_babel import Babel
 
-from portal.exact.errors import (
+from portal.exact.client.errors import (
     FORBIDDEN_REASONS,
     ExactDailyLimitReached,
     ExactError,
@@ -202,20 +201,30 @@ def test_user_message_works_in_an_app_without_babel():
         assert "connect it again" in ExactReauthorizationNeeded().user_message
 
 
-def test_user_message_goes_through_flask_babel_when_configured(monkeypatch):
-    app = Flask(__name__)
-    Babel(app)
+def test_user_message_goes_through_the_translator_the_application_gives():
+    from portal.exact.client import errors
+
     seen = []
 
     def fake_gettext(text, **params):
         seen.append(text)
         return "NL: " + (text % params if params else text)
 
-    monkeypatch.setattr("flask_babel.gettext", fake_gettext)
-    with app.test_request_context():
+    errors.use_translations(fake_gettext, None)
+    try:
         message = error_from_response(make_response(403, None)).user_message
+    finally:
+        errors.use_translations(None, None)
     assert message.startswith("NL: ")
     assert "GL accounts" in seen and "View financial master data" in seen
+    assert not error_from_response(make_response(403, None)).user_message.startswith("NL: ")
+
+
+def test_the_portal_gives_the_client_flask_babel(app, monkeypatch):
+    """The app factory wires the client's messages to Flask-Babel (Dutch for Dutch users)."""
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        message = error_from_response(make_response(403, None)).user_message
+    assert "GL accounts" not in message and "grootboekrekeningen" in message.lower(), message
 
 
 def test_errors_survive_pickling():

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.exact import hosts
+from portal.exact.client import hosts
 
 
 @pytest.mark.parametrize(

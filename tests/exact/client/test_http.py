@@ -4,7 +4,7 @@ import pytest
 import requests
 import responses
 
-from portal.exact.errors import (
+from portal.exact.client.errors import (
     ExactDailyLimitReached,
     ExactError,
     ExactErrorBudgetExhausted,
@@ -16,8 +16,8 @@ from portal.exact.errors import (
     ExactUnavailable,
     ExactValidationError,
 )
-from portal.exact.http import ExactClient
-from portal.exact.ratelimit import RateLimits
+from portal.exact.client.http import ExactClient
+from portal.exact.client.ratelimit import RateLimits
 
 BASE = "https://start.exactonline.nl"
 API = BASE + "/api/v1"

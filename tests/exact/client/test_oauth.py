@@ -5,8 +5,8 @@ import pytest
 import requests
 import responses
 
-from portal.exact import oauth
-from portal.exact.errors import (
+from portal.exact.client import oauth
+from portal.exact.client.errors import (
     ExactReauthorizationNeeded,
     ExactRefreshTokenExpired,
     ExactServerError,

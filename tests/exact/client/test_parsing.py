@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from portal.exact.parsing import (
+from portal.exact.client.parsing import (
     clean_record,
     endpoint_of,
     filter_datetime,

@@ -3,8 +3,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.exact.errors import ExactDailyLimitReached, ExactErrorBudgetExhausted, ExactRateLimited
-from portal.exact.ratelimit import RateLimits
+from portal.exact.client.errors import (
+    ExactDailyLimitReached,
+    ExactErrorBudgetExhausted,
+    ExactRateLimited,
+)
+from portal.exact.client.ratelimit import RateLimits
 
 NOW = 1_767_225_630.0  # 2026-01-01 00:00:30 UTC
 MINUTE_END_MS = 1_767_225_660_000  # 00:01:00

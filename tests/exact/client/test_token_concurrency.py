@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from portal.exact.tokens import RedisTokenStore
+from portal.exact.client.tokens import RedisTokenStore
 from tests.exact.token_server import (
     CONNECTION_ID,
     RotatingTokenServer,
@@ -31,7 +31,7 @@ def token_server():
 def _context():
     ctx = multiprocessing.get_context("forkserver")
     # Workers fork from a server that already imported the client: fast start, no shared state.
-    ctx.set_forkserver_preload(["tests.exact.token_server", "portal.exact.oauth"])
+    ctx.set_forkserver_preload(["tests.exact.token_server", "portal.exact.client.oauth"])
     return ctx
 
 

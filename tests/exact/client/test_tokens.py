@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal.exact.errors import (
+from portal.exact.client.errors import (
     ExactReauthorizationNeeded,
     ExactServerError,
     ExactTooEarlyToRefresh,
     ExactUnavailable,
 )
-from portal.exact.tokens import InMemoryTokenStore, RedisTokenStore, TokenManager, TokenSet
+from portal.exact.client.tokens import InMemoryTokenStore, RedisTokenStore, TokenManager, TokenSet
 
 ISSUED = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LOCK = "exact:token-lock:conn-1"

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from portal.jobs.queues import get_queue
-from portal.jobs.sync import enqueue_due_syncs, enqueue_sync, stagger_seconds, sync_job_id
+from portal.exact.scheduling import enqueue_sync, stagger_seconds, sync_job_id
+from portal.jobs.sync import enqueue_due_syncs
 from portal.models import SyncState
+from portal.queue import get_queue
 from tests.exact.sync_helpers import run_sync_queue
 
 

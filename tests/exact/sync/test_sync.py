@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal import modules
 from portal.exact import sync
-from portal.jobs.sync import enqueue_sync, sync_job_id
+from portal.exact.scheduling import enqueue_sync, sync_job_id
 from portal.models import ExactRecord, SyncRun, SyncState
 from tests.exact.portal_helpers import control
 from tests.exact.sync.conftest import DIVISION
@@ -22,7 +22,7 @@ def _runs(db, account_id):
 
 
 def test_activation_queues_an_initial_sync_that_brings_everything_in(dossier, db, exact_sandbox):
-    from portal.jobs.queues import get_queue
+    from portal.queue import get_queue
 
     assert sync_job_id(dossier["account_id"]) in get_queue("sync").job_ids
     run_sync_queue()
@@ -99,7 +99,7 @@ def test_a_moved_division_is_synced_again_from_the_start(dossier, db, exact_sand
 
 def test_revoking_portal_access_stops_queued_and_future_runs(dossier, db, client, login):
     from portal.clients.access import revoke_portal_access
-    from portal.jobs.queues import get_queue
+    from portal.queue import get_queue
 
     revoke_portal_access(dossier["client"], dossier["client_owner"])
     db.session.commit()

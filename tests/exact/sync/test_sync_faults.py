@@ -12,36 +12,30 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 
 import pytest
 from exact_sandbox.testing import DEMO_CLIENT_ID
 from rq.job import Job
 from sqlalchemy import func, select
 
-from portal.exact import connections, sync
-from portal.jobs.queues import redis_connection
-from portal.jobs.sync import enqueue_sync, sync_job_id
+from portal import clock
+from portal.exact import sync
+from portal.exact.scheduling import enqueue_sync, sync_job_id
 from portal.models import ConnectionStatus, ExactConnection, ExactRecord, SyncRun
+from portal.queue import redis_connection
 from tests.exact.portal_helpers import connect, control
 from tests.exact.sync.conftest import DIVISION
 from tests.exact.sync_helpers import portal_ids, run_sync_queue, sandbox_ids
+from tests.processes import descendants
 
 TL_PATH = "sync/Financial/TransactionLines"
 
 
 @pytest.fixture
-def virtual_time(monkeypatch):
+def virtual_time():
     """Waits for Exact (rate limits, backoff) take no real time; they are added up instead."""
-    state = {"now": time.time(), "slept": 0.0}
-
-    def fake_sleep(seconds: float) -> None:
-        state["now"] += seconds
-        state["slept"] += seconds
-
-    monkeypatch.setattr(connections, "clock", lambda: state["now"])
-    monkeypatch.setattr(connections, "sleep", fake_sleep)
-    return state
+    with clock.use(clock.VirtualClock()) as virtual:
+        yield virtual
 
 
 def _after_first_page(monkeypatch, entity: str, action) -> list:
@@ -103,7 +97,7 @@ def test_passing_5xx_and_dropped_connections_are_retried(
     _after_first_page(monkeypatch, "transaction_lines", faults)
     run_sync_queue()
     run = _runs(db, dossier["account_id"])[-1]
-    assert run.status == "succeeded" and virtual_time["slept"] > 0  # backed off
+    assert run.status == "succeeded" and virtual_time.slept > 0  # backed off
     assert _equal(dossier, exact_sandbox)
 
 
@@ -138,11 +132,10 @@ def test_a_lasting_5xx_fails_the_run_and_the_next_one_resumes(
 
 
 def test_an_access_token_expiring_mid_run_is_refreshed_once(
-    dossier, db, exact_sandbox, monkeypatch
+    dossier, db, exact_sandbox, monkeypatch, portal_clock
 ):
     def expire():
-        later = connections.now() + timedelta(seconds=601)
-        monkeypatch.setattr(connections, "now", lambda: later)
+        portal_clock.advance(601)
         control(exact_sandbox, "POST", "clock", advance=601)
         control(exact_sandbox, "POST", "counters/reset")
 
@@ -154,7 +147,7 @@ def test_an_access_token_expiring_mid_run_is_refreshed_once(
 
 
 def test_a_consent_revoked_mid_run_fails_clearly_and_stops_future_runs(
-    dossier, db, client, exact_sandbox, monkeypatch
+    dossier, db, client, exact_sandbox, monkeypatch, portal_clock
 ):
     def revoke_and_let_time_pass():
         control(
@@ -164,8 +157,7 @@ def test_a_consent_revoked_mid_run_fails_clearly_and_stops_future_runs(
             client_id=DEMO_CLIENT_ID,
             username="accountant",
         )
-        later = connections.now() + timedelta(seconds=601)
-        monkeypatch.setattr(connections, "now", lambda: later)
+        portal_clock.advance(601)
         control(exact_sandbox, "POST", "clock", advance=601)
 
     _after_first_page(monkeypatch, "transaction_lines", revoke_and_let_time_pass)
@@ -237,28 +229,11 @@ def test_a_worker_killed_mid_run_resumes_without_duplicates_or_gaps(
     assert _equal(dossier, exact_sandbox)
 
 
-def _children(pid: int) -> list[int]:
-    """Child processes of ``pid`` (RQ's work-horse runs in a session of its own)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
-
-
 def _kill_tree(pid: int) -> None:
-    """SIGKILL a process and all its descendants, children first."""
-    for child in _children(pid):
-        _kill_tree(child)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+    """SIGKILL a process and all its descendants, deepest first."""
+    for found in reversed([pid, *descendants(pid)]):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(found, signal.SIGKILL)
 
 
 def _wait_for_rows(account_id: int, entity: str, rows: int, timeout: float) -> None:
