@@ -33,6 +33,8 @@ from tests.factories import (
     add_member,
     link_client,
     make_account,
+    make_division_link,
+    make_exact_connection,
     make_portal,
     make_user,
     make_user_with_account,
@@ -70,23 +72,15 @@ def _queued() -> set[str]:
 
 
 def _connection(account, status=ConnectionStatus.CONNECTED) -> ExactConnection:
-    connection = ExactConnection(
-        account_id=account.id, country="nl", base_url="http://exact.invalid", status=status
-    )
-    _db.session.add(connection)
-    _db.session.flush()
+    connection = make_exact_connection(account, divisions=[])
+    connection.status = status
     return connection
 
 
 def _link(client, connection, division=DIVISION, status=LinkStatus.ACTIVE) -> ExactDivisionLink:
-    link = ExactDivisionLink(
-        account_id=client.id,
-        connection_id=connection.id,
-        division_code=division,
-        division_name=f"Administratie {division}",
-        status=status,
+    link = make_division_link(
+        client, connection, division, division_name=f"Administratie {division}", status=status
     )
-    _db.session.add(link)
     _db.session.commit()
     return link
 

@@ -432,3 +432,10 @@ def test_refresh_list_never_redirects_off_site(office, client, db, exact_sandbox
     back = f"/a/{portal.id}/exact/clients/{office['client'].id}"
     response = client.post(f"/a/{portal.id}/exact/divisions/refresh", data={"next": back})
     assert response.headers["Location"] == back
+
+
+def test_every_exact_country_is_offered_with_a_label_and_no_other():
+    from portal.blueprints.exact.forms import COUNTRY_NAMES
+    from portal.exact.client.hosts import HOSTS
+
+    assert set(COUNTRY_NAMES) == set(HOSTS) == set(wiring.COUNTRIES)

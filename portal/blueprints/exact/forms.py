@@ -6,6 +6,9 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from portal.exact.wiring import COUNTRIES
+
+# The label of each Exact country (the countries themselves: ``portal.exact.client.hosts``).
 COUNTRY_NAMES = {
     "nl": _l("Netherlands (exactonline.nl)"),
     "be": _l("Belgium (exactonline.be)"),
@@ -20,7 +23,7 @@ COUNTRY_NAMES = {
 class ConnectForm(FlaskForm):
     country = SelectField(
         _l("Country of your Exact Online"),
-        choices=[SelectChoice(code, label) for code, label in COUNTRY_NAMES.items()],
+        choices=[SelectChoice(code, COUNTRY_NAMES[code]) for code in COUNTRIES],
         default="nl",
     )
     force_login = BooleanField(
