@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import abort
 from flask_babel import gettext as _
@@ -141,6 +141,7 @@ class ClientRow:
     exact_link: ExactDivisionLink | None = None
     sync_state: SyncState | None = None
     budget: Budget | None = None  # Exact's API budget of the linked division
+    same_vat: list[str] = field(default_factory=list)  # other clients with this VAT number
 
 
 def client_list(
@@ -173,11 +174,32 @@ def client_list(
         ClientRow(link, client, client.billed_to_id == portal.id, exact_link, sync_state)
         for link, client, exact_link, sync_state in listing.items
     ]
+    twins = duplicate_vat_numbers(portal)
+    for row in rows:
+        vat = normalize_vat(row.client.vat_number)
+        row.same_vat = [name for id_, name in twins.get(vat, []) if id_ != row.client.id]
     if status == PortalLinkStatus.ACTIVE:
         budgets = _division_budgets({r.exact_link.division_code for r in rows if r.exact_link})
         for row in rows:
             row.budget = budgets.get(row.exact_link.division_code) if row.exact_link else None
     return listing
+
+
+def duplicate_vat_numbers(portal: Account) -> dict[str, list[tuple[int, str]]]:
+    """VAT number -> the portal's clients (id, name) sharing it, for numbers more than one
+    client has: likely one company with two client accounts. One query."""
+    rows = db.session.execute(
+        select(Account.id, Account.name, Account.vat_number)
+        .join(PortalLink, PortalLink.client_id == Account.id)
+        .where(PortalLink.portal_id == portal.id, Account.vat_number.is_not(None))
+        .order_by(Account.name, Account.id)
+    )
+    by_vat: dict[str, list[tuple[int, str]]] = {}
+    for id_, name, vat in rows:
+        normal = normalize_vat(vat)
+        if normal:
+            by_vat.setdefault(normal, []).append((id_, name))
+    return {vat: clients for vat, clients in by_vat.items() if len(clients) > 1}
 
 
 def _division_budgets(division_codes: set[int]) -> dict[int, Budget]:

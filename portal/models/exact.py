@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -74,6 +74,13 @@ class ExactDivisionLink(db.Model):
     """
 
     __tablename__ = "exact_division_links"
+    # A division is linked to one client account per connection (one client of a portal):
+    # two clients never show the same books. Moving it deletes the old row first.
+    __table_args__ = (
+        UniqueConstraint(
+            "connection_id", "division_code", name="uq_exact_division_links_connection_division"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(

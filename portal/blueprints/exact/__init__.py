@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from portal.blueprints.exact.forms import ActivateForm, ConnectForm
 from portal.blueprints.scoped import account_blueprint
 from portal.clients.portals import portal_client
 from portal.exact import connecting, links, wiring
 from portal.exact.client.errors import ExactError
-from portal.exact.scheduling import enqueue_sync
+from portal.exact.scheduling import cancel_sync, enqueue_sync
 from portal.exact.wiring import ConnectError
 from portal.extensions import db
 from portal.models import Account, LinkStatus, Trigger
@@ -41,7 +42,12 @@ def overview():
         connection=connection,
         form=ConnectForm(),
         own_link=own_link,
-        reauth_reason=connection.status_reason if connection else None,
+        division_clients=links.division_clients(connection) if connection else {},
+        # a reason the portal wrote is stored as its English source text: shown translated
+        reauth_reason=(
+            _(connection.status_reason) if connection and connection.status_reason else None
+        ),
+        office_notice=wiring.office_connection_notice(own_link) if own_link else None,
     )
 
 
@@ -159,6 +165,18 @@ def client_link(client_id: int):
     connection = wiring.connection_of(g.account)
     link = wiring.link_of(client)
     chosen = request.args.get("division", type=int)
+    chosen_division = wiring.division_by_code(connection, chosen) if connection and chosen else None
+    # division code -> the other client that has it through this connection
+    taken = (
+        {
+            code: held.account
+            for code, held in links.holders(connection).items()
+            if held.account_id != client.id
+        }
+        if connection
+        else {}
+    )
+    suggested = links.suggest_division(connection, client) if connection else None
     return render_template(
         "exact/client_link.html",
         client=client,
@@ -166,10 +184,11 @@ def client_link(client_id: int):
         link=link,
         form=ActivateForm(),
         chosen=chosen,
-        chosen_division=wiring.division_by_code(connection, chosen)
-        if connection and chosen
-        else None,
-        suggested=links.suggest_division(connection, client) if connection else None,
+        chosen_division=chosen_division,
+        chosen_holder=taken.get(chosen) if chosen_division else None,
+        taken=taken,
+        # never suggest a division another client has (picking it would move it)
+        suggested=None if suggested in taken else suggested,
     )
 
 
@@ -184,31 +203,90 @@ def activate(client_id: int):
     if not form.validate_on_submit():
         flash(_("Choose an administration."), "error")
         return redirect(url_for("exact.client_link", client_id=client.id))
-    overwrite = form.overwrite.data == "1"
-    if overwrite and form.confirm.data != "1":
-        return redirect(
-            url_for("exact.client_link", client_id=client.id, division=form.division.data)
-        )
+    code = form.division.data
+    overwrite, move = form.overwrite.data == "1", form.move.data == "1"
+    holder = links.holder_of(connection, code)
+    moving_from = holder.account if holder and holder.account_id != client.id else None
+    if form.confirm.data != "1" and (overwrite or moving_from):
+        # overwriting a link, or taking a division from another client: confirm first
+        return redirect(url_for("exact.client_link", client_id=client.id, division=code))
     try:
-        link = links.activate(client, connection, form.division.data, _user(), overwrite)
+        link = links.activate(client, connection, code, _user(), overwrite, move)
         db.session.flush()
         links.probe_rights(link)
+    except IntegrityError:
+        # another request linked the division meanwhile: the database refuses a second link
+        db.session.rollback()
+        holder = links.holder_of(connection, code)
+        flash(
+            links.taken_message(code, holder.account)
+            if holder
+            else _("The link changed meanwhile. Try again."),
+            "error",
+        )
+        return redirect(url_for("exact.client_link", client_id=client.id))
     except (ConnectError, ExactError) as error:
         db.session.rollback()
         flash(error.message if isinstance(error, ConnectError) else error.user_message, "error")
         return redirect(url_for("exact.client_link", client_id=client.id))
+    moved_name = moving_from.name if moving_from is not None else None
+    moved_id = moving_from.id if moving_from is not None else None
     db.session.commit()
+    if moved_id is not None:
+        cancel_sync(moved_id)  # a running sync stops at its next check
     enqueue_sync(client.id, Trigger.INITIAL)
-    flash(
-        _(
-            "%(client)s is linked to administration %(code)s (%(name)s).",
-            client=client.name,
-            code=link.division_code,
-            name=link.division_name,
-        ),
-        "success",
-    )
+    if moved_name:
+        flash(
+            _(
+                "Administration %(code)s (%(name)s) is moved from %(previous)s to %(client)s. "
+                "%(previous)s keeps its data but has no linked administration now.",
+                code=link.division_code,
+                name=link.division_name,
+                client=client.name,
+                previous=moved_name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "%(client)s is linked to administration %(code)s (%(name)s).",
+                client=client.name,
+                code=link.division_code,
+                name=link.division_name,
+            ),
+            "success",
+        )
     return redirect(url_for("exact.client_link", client_id=client.id))
+
+
+@bp.route("/match", methods=["GET", "POST"])
+def match_by_vat():
+    """Link every client without a link to the free division with its VAT number: a preview
+    (GET), then the links (POST), with what was linked and what was skipped and why."""
+    if not g.account.is_portal:
+        abort(404)
+    require(Action.LINK_DOSSIER)
+    connection = wiring.connection_of(g.account)
+    if connection is None or not connection.is_usable:
+        flash(_("Connect Exact Online first."), "error")
+        return redirect(url_for("exact.overview"))
+    if request.method == "GET":
+        plan = links.plan_vat_matches(connection, _user())
+        return render_template("exact/match.html", plan=plan, done=False)
+    try:
+        plan = links.link_vat_matches(connection, _user())
+    except (ConnectError, IntegrityError) as error:
+        # a client or division changed meanwhile: nothing is linked, the preview is fresh
+        db.session.rollback()
+        message = error.message if isinstance(error, ConnectError) else ""
+        flash(message or _("The links changed meanwhile. Check the list and try again."), "error")
+        return redirect(url_for("exact.match_by_vat"))
+    linked_ids = [m.client.id for m in plan.matches]
+    db.session.commit()
+    for account_id in linked_ids:
+        enqueue_sync(account_id, Trigger.INITIAL)
+    return render_template("exact/match.html", plan=plan, done=True)
 
 
 @bp.route("/clients/<int:client_id>/confirm", methods=["POST"])

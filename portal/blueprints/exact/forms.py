@@ -38,4 +38,5 @@ class ConnectForm(FlaskForm):
 class ActivateForm(FlaskForm):
     division = IntegerField(_l("Administration"), validators=[DataRequired()])
     overwrite = HiddenField(default="0")
+    move = HiddenField(default="0")  # take the division from the client that has it
     confirm = HiddenField(default="0")
