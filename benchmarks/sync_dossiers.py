@@ -208,11 +208,11 @@ def install_meter(meter: Meter) -> None:
         meter.statuses[response.status_code] += 1
         return response
 
-    def timed_upsert(account_id, entity, rows):
+    def timed_upsert(account_id, division_code, entity, rows):
         rows = list(rows)
         started = time.perf_counter()
         try:
-            return upsert(account_id, entity, rows)
+            return upsert(account_id, division_code, entity, rows)
         finally:
             spent = time.perf_counter() - started
             meter.upsert_seconds += spent
@@ -581,15 +581,22 @@ def lookup_plan(account_id: int) -> str:
     from portal.extensions import db
     from portal.models import ExactRecord
 
-    ids = db.session.scalars(
-        select(ExactRecord.exact_id)
+    found = db.session.execute(
+        select(ExactRecord.exact_id, ExactRecord.division_code)
         .where(ExactRecord.account_id == account_id, ExactRecord.entity == "transaction_lines")
         .limit(500)
     ).all()
+    ids = [row.exact_id for row in found]
+    division_code = found[0].division_code if found else None
     query = select(
-        ExactRecord.exact_id, ExactRecord.id, ExactRecord.data, ExactRecord.deleted_at
+        ExactRecord.exact_id,
+        ExactRecord.id,
+        ExactRecord.data,
+        ExactRecord.deleted_at,
+        ExactRecord.retired_at,
     ).where(
         ExactRecord.account_id == account_id,
+        ExactRecord.division_code == division_code,
         ExactRecord.entity == "transaction_lines",
         ExactRecord.exact_id.in_(ids),
     )

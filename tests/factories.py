@@ -155,6 +155,7 @@ def make_synced_dossier(client: Account, code: int = 3001101) -> dict:
     run.finished_at = clock.now()
     record = ExactRecord(
         account_id=client.id,
+        division_code=code,
         entity="gl_accounts",
         exact_id="00000000-0000-0000-0000-000000000001",
         code="4000",

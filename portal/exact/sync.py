@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
-from portal import clock
+from portal import audit, clock
 from portal.exact import connecting, links, wiring
 from portal.exact.client.errors import (
     ExactDailyLimitReached,
@@ -35,6 +35,7 @@ from portal.exact.entities import (
 )
 from portal.extensions import db
 from portal.models import (
+    Account,
     AccountModule,
     ConnectionStatus,
     ExactConnection,
@@ -100,7 +101,10 @@ RULES = (
     ),
     Rule(
         ExactConnection.status == ConnectionStatus.CONNECTED,
-        lambda link: _("The Exact Online connection needs to be connected again."),
+        lambda link: (
+            wiring.office_connection_notice(link)
+            or _("The Exact Online connection needs to be connected again.")
+        ),
     ),
     Rule(_OWNER_MODULE.enabled.is_(True), _module_off),
     Rule(  # the connection is the client's own, or its portal's while the client is in it
@@ -315,7 +319,7 @@ def _check_division(client: ExactClient, link: ExactDivisionLink, state: SyncSta
     move_date = str(row.get("DivisionMoveDate")) if row and row.get("DivisionMoveDate") else None
     if state.division_code != link.division_code or state.division_move_date != move_date:
         if state.division_code is not None and state.division_code != link.division_code:
-            _retire_other_division(link.account_id)
+            _retire_other_division(link.account_id, link.division_code)
         if state.division_code is not None or state.division_move_date is not None:
             log.info("division %s moved or changed: full resync", link.division_code)
         state.cursors = {}
@@ -323,14 +327,90 @@ def _check_division(client: ExactClient, link: ExactDivisionLink, state: SyncSta
         db.session.commit()
 
 
-def _retire_other_division(account_id: int) -> None:
-    """The link now points at another division (overwritten): the old rows are not this
-    dossier's any more. They are marked deleted; the new division's rows come in fresh."""
+def _retire_other_division(account_id: int, division_code: int) -> None:
+    """The link now points at another division (overwritten): the other divisions' rows are
+    not this dossier's any more. They are retired as the *previous administration* (kept until
+    an admin purges them), never marked deleted in Exact; the new division's rows come in with
+    a full resync. A division linked again later gets its retired rows back only as that
+    resync reads them from Exact (``upsert_rows``)."""
     db.session.execute(
         update(ExactRecord)
-        .where(ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None))
-        .values(deleted_at=clock.now())
+        .where(
+            ExactRecord.account_id == account_id,
+            ExactRecord.retired_at.is_(None),
+            or_(
+                ExactRecord.division_code != division_code,
+                ExactRecord.division_code.is_(None),
+            ),
+        )
+        .values(retired_at=clock.now())
     )
+
+
+# --- a dossier's rows: the current division, the previous administration -------------------
+
+
+def current_rows(link: ExactDivisionLink) -> list[ColumnElement[bool]]:
+    """Conditions for the dossier's own rows: its current division's, not retired (deleted
+    ones included: add ``ExactRecord.deleted_at.is_(None)`` for the live ones)."""
+    return [
+        ExactRecord.account_id == link.account_id,
+        ExactRecord.division_code == link.division_code,
+        ExactRecord.retired_at.is_(None),
+    ]
+
+
+def _previous_rows(link: ExactDivisionLink) -> ColumnElement[bool]:
+    """The dossier's rows that are not its current division's: retired, or of a division the
+    link left and no run has retired yet."""
+    return and_(
+        ExactRecord.account_id == link.account_id,
+        or_(
+            ExactRecord.retired_at.is_not(None),
+            ExactRecord.division_code.is_(None),
+            ExactRecord.division_code != link.division_code,
+        ),
+    )
+
+
+def live_counts(link: ExactDivisionLink) -> dict[str, int]:
+    """Live rows of the current division per entity: one grouped query."""
+    return dict(
+        db.session.execute(
+            select(ExactRecord.entity, func.count())
+            .where(*current_rows(link), ExactRecord.deleted_at.is_(None))
+            .group_by(ExactRecord.entity)
+        ).all()
+    )
+
+
+def previous_administration(link: ExactDivisionLink) -> dict[int | None, int]:
+    """Rows kept from earlier administrations, per division code (None: unknown)."""
+    return dict(
+        db.session.execute(
+            select(ExactRecord.division_code, func.count())
+            .where(_previous_rows(link))
+            .group_by(ExactRecord.division_code)
+            .order_by(ExactRecord.division_code)
+        ).all()
+    )
+
+
+def purge_previous_administration(account: Account, link: ExactDivisionLink, actor=None) -> int:
+    """Delete the rows kept from earlier administrations; an audit event says how many.
+    The caller checks the right (``Action.LINK_DOSSIER``) and commits."""
+    kept = previous_administration(link)
+    removed = db.session.execute(delete(ExactRecord).where(_previous_rows(link))).rowcount
+    if removed:
+        audit.record(
+            account,
+            "sync.previous_administration_purged",
+            target=str(link.division_code),
+            actor=actor,
+            rows=removed,
+            divisions=[code for code in kept if code is not None],
+        )
+    return removed
 
 
 # --- entities -------------------------------------------------------------------------------
@@ -368,7 +448,7 @@ def _sync_incremental(client, link, state, run, entity: SyncEntity) -> None:
         if analyze and seen:  # the first page is committed now
             _refresh_planner_statistics()
             analyze = False
-        new, changed = upsert_rows(link.account_id, entity, rows)
+        new, changed = upsert_rows(link.account_id, link.division_code, entity, rows)
         _count(run, entity.key, "in", new)
         _count(run, entity.key, "changed", changed)
         seen += len(rows)
@@ -393,11 +473,11 @@ def _sync_whole_list(client, link, run, entity: SyncEntity) -> None:
         client,
         lambda: list(client.get_all(link.division_code, entity.path, {"$select": entity.fields})),
     )
-    new, changed = upsert_rows(link.account_id, entity, rows)
+    new, changed = upsert_rows(link.account_id, link.division_code, entity, rows)
     present = {str(row["ID"]) for row in rows}
     gone = db.session.scalars(
         select(ExactRecord).where(
-            ExactRecord.account_id == link.account_id,
+            *current_rows(link),
             ExactRecord.entity == entity.key,
             ExactRecord.deleted_at.is_(None),
         )
@@ -425,7 +505,7 @@ def _sync_deletions(client, link, state, run) -> None:
             marked = db.session.execute(
                 update(ExactRecord)
                 .where(
-                    ExactRecord.account_id == link.account_id,
+                    *current_rows(link),
                     ExactRecord.entity == entity.key,
                     ExactRecord.exact_id == str(row.get("EntityKey")),
                     ExactRecord.deleted_at.is_(None),
@@ -438,8 +518,11 @@ def _sync_deletions(client, link, state, run) -> None:
 # --- storing rows ---------------------------------------------------------------------------
 
 
-def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tuple[int, int]:
-    """Insert or update rows by their Exact ID; returns (new, changed). Idempotent.
+def upsert_rows(
+    account_id: int, division_code: int, entity: SyncEntity, rows: Iterable[dict]
+) -> tuple[int, int]:
+    """Insert or update the division's rows by their Exact ID; returns (new, changed).
+    Idempotent. A retired or deleted row that Exact sends again is current again (changed).
 
     The rows are as the API client returns them: already without ``__metadata``.
     """
@@ -452,9 +535,14 @@ def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tu
         chunk = ids[start : start + UPSERT_BATCH]
         for found in db.session.execute(
             select(
-                ExactRecord.exact_id, ExactRecord.id, ExactRecord.data, ExactRecord.deleted_at
+                ExactRecord.exact_id,
+                ExactRecord.id,
+                ExactRecord.data,
+                ExactRecord.deleted_at,
+                ExactRecord.retired_at,
             ).where(
                 ExactRecord.account_id == account_id,
+                ExactRecord.division_code == division_code,
                 ExactRecord.entity == entity.key,
                 ExactRecord.exact_id.in_(chunk),
             )
@@ -463,7 +551,7 @@ def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tu
     now = clock.now()
     inserts, updates, new, changed = [], [], 0, 0
     for row in rows:
-        values = _values(account_id, entity, row, now)
+        values = _values(account_id, division_code, entity, row, now)
         current = existing.get(values["exact_id"])
         if current is None:
             inserts.append(values)
@@ -471,7 +559,11 @@ def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tu
             new += 1
         elif isinstance(current, dict):
             continue
-        elif current.data != values["data"] or current.deleted_at is not None:
+        elif (
+            current.data != values["data"]
+            or current.deleted_at is not None
+            or current.retired_at is not None
+        ):
             updates.append({"id": current.id, **values})
             changed += 1
     if inserts:
@@ -481,10 +573,13 @@ def upsert_rows(account_id: int, entity: SyncEntity, rows: Iterable[dict]) -> tu
     return new, changed
 
 
-def _values(account_id: int, entity: SyncEntity, row: dict, now: datetime) -> dict:
+def _values(
+    account_id: int, division_code: int, entity: SyncEntity, row: dict, now: datetime
+) -> dict:
     timestamp = row.get("Timestamp")
     return {
         "account_id": account_id,
+        "division_code": division_code,
         "entity": entity.key,
         "exact_id": str(row["ID"]),
         "code": _short(entity.code(row), 64),
@@ -492,6 +587,7 @@ def _values(account_id: int, entity: SyncEntity, row: dict, now: datetime) -> di
         "data": row,
         "row_timestamp": int(timestamp) if timestamp is not None else None,
         "deleted_at": None,
+        "retired_at": None,
         "synced_at": now,
     }
 

@@ -33,7 +33,8 @@ class Trigger(enum.StrEnum):
     INITIAL = "initial"  # Activate / Overwrite
     SCHEDULE = "schedule"
     MANUAL = "manual"  # Sync now, Sync all
-    RESUME = "resume"
+    RESUME = "resume"  # Reconnect: the dossiers it unblocked
+    RETRY = "retry"  # RQ's automatic re-run after a failed run
 
 
 class ExactRecord(db.Model):
@@ -41,13 +42,29 @@ class ExactRecord(db.Model):
 
     Exact is the source of truth: rows keep their Exact ID, and a row gone in Exact is marked
     deleted (never silently kept as if it were still there).
+
+    A row belongs to a (client, division): Exact's IDs are per division, so the same ID may
+    come from two divisions and is then two rows. When the client's link moves to another
+    division, the old division's rows are *retired* (``retired_at``: the previous
+    administration, kept until purged), never marked deleted; a dossier's pages show its
+    current division's unretired rows only. ``division_code`` NULL: rows from before divisions
+    were recorded whose division could not be told (never shown as current).
     """
 
     __tablename__ = "exact_records"
-    __table_args__ = (UniqueConstraint("account_id", "entity", "exact_id"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "account_id",
+            "division_code",
+            "entity",
+            "exact_id",
+            name="uq_exact_records_account_division_entity_exact_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    division_code: Mapped[int | None] = mapped_column(Integer)
     entity: Mapped[str] = mapped_column(String(32))
     exact_id: Mapped[str] = mapped_column(String(64))
     code: Mapped[str | None] = mapped_column(String(64))
@@ -55,6 +72,7 @@ class ExactRecord(db.Model):
     data: Mapped[dict] = mapped_column(JSON)
     row_timestamp: Mapped[int | None] = mapped_column(BigInteger)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

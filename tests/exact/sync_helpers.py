@@ -45,7 +45,9 @@ def portal_ids(account_id: int) -> dict[str, set[str]]:
     db.session.expire_all()
     rows = db.session.execute(
         select(ExactRecord.entity, ExactRecord.exact_id).where(
-            ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None)
+            ExactRecord.account_id == account_id,
+            ExactRecord.deleted_at.is_(None),
+            ExactRecord.retired_at.is_(None),
         )
     ).all()
     result = {entity.key: set() for entity in ENTITIES}
