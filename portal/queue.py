@@ -8,6 +8,7 @@ path (``"portal.jobs.mail.deliver_mail"``), so nothing below the jobs imports jo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
@@ -38,13 +39,18 @@ def get_queue(name: str = "default") -> Queue:
 def enqueue_after_commit(queue_name: str, job: str, *args: Any, **options: Any) -> None:
     """Enqueue the job (an import path) with ``args`` on ``queue_name`` when the current
     transaction commits; nothing when it rolls back."""
-    session = db.session()
-    session.info.setdefault(_PENDING, []).append((queue_name, job, args, options))
+    after_commit(lambda: get_queue(queue_name).enqueue(job, *args, **options))
+
+
+def after_commit(action: Callable[[], Any]) -> None:
+    """Call ``action()`` (queueing work) when the current transaction commits; never when it
+    rolls back."""
+    db.session().info.setdefault(_PENDING, []).append(action)
 
 
 def _run_pending(session: Session) -> None:
-    for queue_name, job, args, options in session.info.pop(_PENDING, []):
-        get_queue(queue_name).enqueue(job, *args, **options)
+    for action in session.info.pop(_PENDING, []):
+        action()
 
 
 def _drop_pending(session: Session) -> None:

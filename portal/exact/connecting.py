@@ -33,7 +33,15 @@ from portal.exact.wiring import (
     redirect_uri,
 )
 from portal.extensions import db
-from portal.models import Account, ConnectionStatus, ExactConnection, ExactDivisionLink, User
+from portal.models import (
+    Account,
+    ConnectionStatus,
+    ExactConnection,
+    ExactDivisionLink,
+    RunStatus,
+    Trigger,
+    User,
+)
 
 SESSION_KEY = "exact_oauth"
 
@@ -144,6 +152,8 @@ def _store_connection(
     for column, value in token_columns(tokens).items():
         setattr(connection, column, value)
     db.session.flush()
+    if reconnected:
+        resume_unblocked(connection)
     lost = unreachable_clients(connection)
     audit.record(
         account,
@@ -154,6 +164,30 @@ def _store_connection(
         unreachable=lost,
     )
     return ConnectResult(connection, reconnected, lost)
+
+
+def resume_unblocked(connection: ExactConnection) -> list[int]:
+    """After a reconnect: every dossier linked through the connection that may sync again is
+    queued (once this transaction commits) and loses the stale failure the broken connection
+    left, so its pages stop showing it. A dossier waiting out Exact's limit keeps waiting."""
+    from portal.exact import scheduling, sync  # both import this module
+
+    now = clock.now()
+    account_ids = list(
+        db.session.scalars(
+            sync.eligible_links().where(ExactDivisionLink.connection_id == connection.id)
+        )
+    )
+    resumed = []
+    for account_id in account_ids:
+        state = sync.state_for(account_id)
+        if state.waiting_until is not None and state.waiting_until > now:
+            continue
+        if state.last_status in (RunStatus.FAILED, RunStatus.STOPPED):
+            state.last_status = state.last_error = None
+        scheduling.enqueue_sync_after_commit(account_id, Trigger.RESUME)
+        resumed.append(account_id)
+    return resumed
 
 
 def _set_divisions(connection: ExactConnection, divisions: list[dict]) -> None:

@@ -18,12 +18,17 @@ from portal import clock
 from portal.exact import sync
 from portal.extensions import db
 from portal.models import ExactDivisionLink, SyncState, Trigger
-from portal.queue import get_queue, redis_connection
+from portal.queue import after_commit, get_queue, redis_connection
 
 SYNC_JOB = "portal.jobs.sync.sync_dossier"
 FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
+# A job waiting for its retry interval (or behind another job): not running, may be replaced.
+WAITING = {JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# Triggers of a person (or of a reconnect) start now rather than wait for a pending retry.
+REPLACES_WAITING = {Trigger.MANUAL, Trigger.INITIAL, Trigger.RESUME}
+RETRY = Retry(max=3, interval=[30, 120, 600])
 JOB_OPTIONS = {
-    "retry": Retry(max=3, interval=[30, 120, 600]),
+    "retry": RETRY,
     "result_ttl": 0,  # a finished job leaves no hash behind, so the id is free again
     "failure_ttl": 3600,
     "job_timeout": 3 * 3600,
@@ -35,7 +40,11 @@ def sync_job_id(account_id: int) -> str:
 
 
 def enqueue_sync(account_id: int, trigger: Trigger) -> bool:
-    """Queue a sync of the dossier now; False when one is already queued or running."""
+    """Queue a sync of the dossier now; False when one is already queued or running.
+
+    A person's sync (and a reconnect's) replaces a job that only waits for RQ's retry
+    interval: it starts now instead of minutes later.
+    """
     queue = get_queue("sync")
     try:
         queue.enqueue(
@@ -48,11 +57,27 @@ def enqueue_sync(account_id: int, trigger: Trigger) -> bool:
         )
     except DuplicateJobError:
         job = _job(account_id)
-        if job is None or job.get_status(refresh=True) not in FINISHED:
+        status = None if job is None else job.get_status(refresh=True)
+        if status in FINISHED:
+            job.delete()
+        elif status in WAITING and Trigger(trigger) in REPLACES_WAITING:
+            job.cancel()
+            job.delete()
+        else:
             return False
-        job.delete()
         return enqueue_sync(account_id, trigger)
     return True
+
+
+def enqueue_sync_after_commit(account_id: int, trigger: Trigger) -> None:
+    """``enqueue_sync`` once the current transaction commits (the job must see its rows)."""
+    after_commit(lambda: enqueue_sync(account_id, trigger))
+
+
+def is_retry(job: Job | None) -> bool:
+    """Whether the job is one of RQ's automatic re-runs (it re-runs the same job with the
+    same arguments, counting ``retries_left`` down from the configured maximum)."""
+    return job is not None and job.retries_left is not None and job.retries_left < RETRY.max
 
 
 def _job(account_id: int) -> Job | None:

@@ -16,8 +16,10 @@ from portal.crypto import decrypt, encrypt
 from portal.exact.client.tokens import TokenSet
 from portal.extensions import db
 from portal.models import ConnectionStatus, ExactConnection
+from portal.queue import get_queue
 
 TABLE = ExactConnection.__table__
+ALERT_JOB = "portal.jobs.exact.alert_broken"  # mails the admins of broken connections, once
 
 
 class DatabaseTokenStore:
@@ -40,12 +42,19 @@ class DatabaseTokenStore:
             )
 
     def mark_needs_reauthorization(self, connection_id: int, reason: str) -> None:
+        """The status follows Exact's answer at once; the account's admins are mailed (a job,
+        once per breakage) as soon as the connection turns from connected to broken."""
         with db.engine.begin() as conn:
-            conn.execute(
+            changed = conn.execute(
                 update(TABLE)
-                .where(TABLE.c.id == connection_id)
+                .where(
+                    TABLE.c.id == connection_id,
+                    TABLE.c.status == ConnectionStatus.CONNECTED,
+                )
                 .values(status=ConnectionStatus.NEEDS_REAUTHORIZATION, status_reason=reason)
-            )
+            ).rowcount
+        if changed:
+            get_queue("default").enqueue(ALERT_JOB)
 
 
 def token_columns(tokens: TokenSet) -> dict:

@@ -23,6 +23,7 @@ from portal.exact.store import DatabaseTokenStore
 from portal.extensions import db
 from portal.models import (
     Account,
+    ConnectionStatus,
     ExactConnection,
     ExactDivisionLink,
     PortalLink,
@@ -140,6 +141,21 @@ def no_longer_serves(connection: ExactConnection) -> ConnectError:
             name=connection.account.name,
         ),
         403,
+    )
+
+
+def office_connection_notice(link: ExactDivisionLink) -> str | None:
+    """What a client reads when the connection its link belongs to is its office's and needs
+    re-authorisation: the office must act (and was mailed when it broke), not the client."""
+    connection = link.connection
+    if (
+        connection.account_id == link.account_id
+        or connection.status != ConnectionStatus.NEEDS_REAUTHORIZATION
+    ):
+        return None
+    return _(
+        "The Exact Online connection of %(office)s needs attention; %(office)s has been notified.",
+        office=connection.account.name,
     )
 
 

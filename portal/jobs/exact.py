@@ -44,6 +44,12 @@ def keep_connections_alive() -> dict:
     return {"refreshed": refreshed, "failed": failed, "alerted": alerted}
 
 
+@app_job
+def alert_broken() -> int:
+    """Queued the moment a connection breaks, so its admins hear at once (not hours later)."""
+    return alert_broken_connections()
+
+
 def alert_broken_connections() -> int:
     """Mail the admins of each connection that needs re-authorisation, once."""
     db.session.expire_all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rq import get_current_job
+
 from portal.exact import scheduling, sync
 from portal.extensions import db
 from portal.jobs.context import app_job
@@ -10,8 +12,11 @@ from portal.models import RunStatus, Trigger
 
 @app_job
 def sync_dossier(account_id: int, trigger: str = Trigger.SCHEDULE) -> str:
-    """Sync one client's division. Transient Exact faults raise, so RQ retries with backoff."""
+    """Sync one client's division. Transient Exact faults raise, so RQ retries with backoff;
+    RQ re-runs the same job with the same arguments, so a re-run says itself it is a retry."""
     trigger = Trigger(trigger)  # an enum or its value, as RQ kept it
+    if scheduling.is_retry(get_current_job()):
+        trigger = Trigger.RETRY
     try:
         run = sync.run_sync(account_id, trigger)
     except sync.SyncStopped as stop:

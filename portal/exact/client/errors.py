@@ -142,6 +142,17 @@ class ExactRefreshTokenExpired(ExactReauthorizationNeeded):
     )
 
 
+class ExactConsentRevoked(ExactReauthorizationNeeded):
+    """Exact refused an access token it issued minutes ago: the app's consent was withdrawn
+    (or the Exact user lost access). Only a person connecting again mends that."""
+
+    template = N_(
+        "Exact Online refused a brand-new access token: the consent for this app was withdrawn "
+        "in Exact Online, or the Exact user lost access. Someone with an Exact Online login "
+        "must connect it again."
+    )
+
+
 class ExactTooEarlyToRefresh(ExactError):
     """Exact refuses a new access token within 570 s of the previous one."""
 

@@ -29,10 +29,12 @@ class ExactClient:
     """Calls Exact Online's REST API for one connection.
 
     `token_provider()` returns a valid access token (e.g. `TokenManager.access_token` bound to a
-    connection). `on_unauthorized(rejected_token)` returns a token to retry a 401 with once (e.g.
-    `TokenManager.after_unauthorized` bound to the connection); without it the provider is asked
-    again. `calls_made` counts requests sent and `last_call_at` (from `clock`) says when the
-    last one ended, for sync reports. Waits for rate limits use the RateLimits' own clock.
+    connection). `on_unauthorized(rejected_token)` returns a token to retry a 401 with (e.g.
+    `TokenManager.after_unauthorized` bound to the connection); when that token is refused too
+    it hears so once more and may raise (a fresh token refused: the consent was withdrawn).
+    Without it the provider is asked once again. `calls_made` counts requests sent and
+    `last_call_at` (from `clock`) says when the last one ended, for sync reports.
+    Waits for rate limits use the RateLimits' own clock.
     """
 
     def __init__(
@@ -93,7 +95,7 @@ class ExactClient:
         url = self.url(division, path)
         endpoint = endpoint_of(url)
         failures = rate_limited = 0
-        retried_unauthorized = False
+        unauthorized_answers = 0
         token_after_401: str | None = None
         while True:
             self.rate_limits.before_call(division, endpoint)
@@ -121,8 +123,8 @@ class ExactClient:
                 continue
             if status in COUNTED_ERRORS:
                 self.rate_limits.record_error(division, endpoint, status)
-            if status == 401 and not retried_unauthorized:
-                retried_unauthorized = True
+            if status == 401 and unauthorized_answers < self._unauthorized_retries():
+                unauthorized_answers += 1
                 new_token = self._token_after_401(token)
                 if new_token != token:
                     token_after_401 = new_token
@@ -142,6 +144,12 @@ class ExactClient:
         return self.session.request(
             method, url, params=params, json=json, headers=headers, timeout=self.timeout
         )
+
+    def _unauthorized_retries(self) -> int:
+        """How many 401s of one call are answered with another token: with ``on_unauthorized``
+        the hook also hears that the token it gave was refused too (a fresh token refused: the
+        token manager marks the connection); without it the provider is asked once more."""
+        return 2 if self.on_unauthorized is not None else 1
 
     def _token_after_401(self, rejected: str) -> str:
         if self.on_unauthorized is not None:

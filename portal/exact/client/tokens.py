@@ -20,6 +20,7 @@ import redis
 from redis.exceptions import LockError
 
 from portal.exact.client.errors import (
+    ExactConsentRevoked,
     ExactReauthorizationNeeded,
     ExactTooEarlyToRefresh,
     ExactUnavailable,
@@ -220,14 +221,24 @@ class TokenManager:
         """A token to retry with after Exact answered 401 (use as ExactClient.on_unauthorized).
 
         If another process stored a different token meanwhile, that one is returned; else the
-        token is refreshed when the 570 s rule allows it.
+        token is refreshed when the 570 s rule allows it. A refused refresh marks the connection
+        (see ``_refresh``). So does a refused *fresh* token: Exact turned down the very token it
+        issued less than 570 s ago and that has not expired, which only a withdrawn consent (or
+        an Exact user without access) explains; the status then follows that answer at once
+        and ``ExactConsentRevoked`` is raised.
         """
         with self._locked(connection_id):
             tokens = self._load(connection_id)
             if rejected_token and tokens.access_token != rejected_token:
                 return tokens.access_token
-            if tokens.may_refresh(self.clock()):
-                tokens = self._refresh(connection_id, tokens)
+            now = self.clock()
+            if tokens.may_refresh(now):
+                return self._refresh(connection_id, tokens).access_token
+            if rejected_token and tokens.valid_for(now) > 0:
+                error = ExactConsentRevoked("a fresh access token was refused", status=401)
+                log.warning("Exact refused a fresh token of connection %s", connection_id)
+                self.store.mark_needs_reauthorization(connection_id, str(error.template))
+                raise error
             return tokens.access_token
 
     def _refresh(self, connection_id: Any, tokens: TokenSet) -> TokenSet:

@@ -11,6 +11,7 @@ from portal.exact.client.errors import (
     ExactForbidden,
     ExactNotFound,
     ExactRateLimited,
+    ExactReauthorizationNeeded,
     ExactServerError,
     ExactUnauthorized,
     ExactUnavailable,
@@ -275,6 +276,31 @@ def test_401_gets_a_fresh_token_and_retries_once(mocked, limits, clock):
     assert rejected == ["AT-1"]
     assert mocked.calls[1].request.headers["Authorization"] == "Bearer AT-2"
     assert limits.errors_in_window(123, "financial/GLAccounts") == 1
+
+
+def test_a_refused_retry_token_is_reported_to_the_hook_which_may_raise(mocked, limits, clock):
+    """The token the hook gave was refused too: the hook hears it (the token manager then marks
+    the connection and raises), so a revoked consent is not just another 401."""
+    rejected = []
+
+    def on_unauthorized(token):
+        rejected.append(token)
+        if token == "AT-2":
+            raise ExactReauthorizationNeeded("fresh token refused", status=401)
+        return "AT-2"
+
+    client = ExactClient(
+        BASE,
+        lambda: "AT-1",
+        limits,
+        sleep=clock.sleep,
+        clock=clock,
+        on_unauthorized=on_unauthorized,
+    )
+    mocked.get(GL, status=401)
+    with pytest.raises(ExactReauthorizationNeeded):
+        client.get(123, "financial/GLAccounts")
+    assert rejected == ["AT-1", "AT-2"] and len(mocked.calls) == 2
 
 
 def test_401_twice_is_unauthorized(mocked, limits, clock):

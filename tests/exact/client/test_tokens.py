@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.exact.client.errors import (
+    ExactConsentRevoked,
     ExactReauthorizationNeeded,
     ExactServerError,
     ExactTooEarlyToRefresh,
@@ -204,10 +205,32 @@ def test_after_unauthorized(store, redis_conn, clock):
     manager = manager_for(store, redis_conn, refresh, clock)
     clock.advance(100)
     assert manager.after_unauthorized("conn-1", "stale-token") == "access-0"  # newer one stored
-    assert manager.after_unauthorized("conn-1", "access-0") == "access-0"  # too early to refresh
     assert refresh.calls == []
     clock.advance(480)
     assert manager.after_unauthorized("conn-1", "access-0") == "access-1"
+    assert store.needs_reauthorization("conn-1") is None
+
+
+def test_a_refused_fresh_token_marks_the_connection_at_once(store, redis_conn, clock):
+    """Exact turned down the token it issued minutes ago (too young to refresh, not expired):
+    only a withdrawn consent explains that, so the status follows at once."""
+    refresh = FakeRefresh(clock)
+    manager = manager_for(store, redis_conn, refresh, clock)
+    clock.advance(100)
+    with pytest.raises(ExactConsentRevoked):
+        manager.after_unauthorized("conn-1", "access-0")
+    assert refresh.calls == []
+    assert "consent" in store.needs_reauthorization("conn-1")
+
+
+def test_a_just_refreshed_token_refused_too_marks_the_connection(store, redis_conn, clock):
+    refresh = FakeRefresh(clock)
+    manager = manager_for(store, redis_conn, refresh, clock)
+    clock.advance(580)
+    assert manager.after_unauthorized("conn-1", "access-0") == "access-1"  # refreshed
+    with pytest.raises(ExactConsentRevoked):  # the fresh one was refused as well
+        manager.after_unauthorized("conn-1", "access-1")
+    assert store.needs_reauthorization("conn-1")
 
 
 def test_busy_lock_gives_unavailable(store, redis_conn, clock):
