@@ -151,6 +151,8 @@ def load_config() -> dict:
         "LOGIN_LIMIT_PER_EMAIL_IP": env.get("LOGIN_LIMIT_PER_EMAIL_IP", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 5 minutes"),
         "BABEL_DEFAULT_LOCALE": "en",
+        # The time zone times are shown in (master data, last sync): an IANA name.
+        "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Europe/Amsterdam").strip(),
         "LANGUAGES": LANGUAGES,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

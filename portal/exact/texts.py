@@ -25,7 +25,8 @@ def _format_time(value: datetime) -> str:
     if _babel_active():
         from flask_babel import format_datetime
 
-        return format_datetime(value, "short") + " UTC"  # the portal shows Exact's times in UTC
+        # Exact's limits reset at midnight UTC: say UTC (not the user's time zone).
+        return format_datetime(value.astimezone(UTC), "short", rebase=False) + " UTC"
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
