@@ -19,6 +19,7 @@ import enum
 from dataclasses import dataclass
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -84,6 +85,25 @@ ROLE_DESCRIPTIONS = {
 }
 
 
+# What each action is, in words, for the sentence that says why a button is missing.
+ACTION_LABELS = {
+    Action.VIEW: _l("seeing this account"),
+    Action.UPLOAD: _l("uploading documents"),
+    Action.PREPARE: _l("preparing the bookkeeping"),
+    Action.EXPORT: _l("exporting to Exact Online"),
+    Action.SYNC: _l("syncing with Exact Online and checking its rights"),
+    Action.LINK_DOSSIER: _l("linking an administration (Activate, Overwrite)"),
+    Action.CONNECT_EXACT: _l("connecting Exact Online"),
+    Action.MANAGE_MODULES: _l("switching modules on or off"),
+    Action.MANAGE_ACCESS: _l("managing who has access"),
+    Action.MANAGE_OWNERS: _l("making or unmaking owners"),
+    Action.MANAGE_PORTAL_ACCESS: _l("changing the office's access"),
+    Action.MANAGE_CLIENTS: _l("adding and creating client accounts"),
+    Action.MANAGE_BILLING: _l("changing the billing details"),
+    Action.VIEW_AUDIT: _l("reading the audit log"),
+}
+
+
 class PermissionDenied(Exception):
     """The user lacks the capability; answered as a 403 with the action named."""
 
@@ -118,6 +138,8 @@ class Authority:
     own: Role | None = None  # the user's membership of the account
     delegated: Role | None = None  # through the portal the account is linked to
     portal_id: int | None = None  # that portal
+    portal_role: Role | None = None  # the user's role in that portal
+    granted: Role | None = None  # the role the client granted that portal
 
     @property
     def role(self) -> Role | None:
@@ -166,7 +188,13 @@ def authority(user: User | None, account: Account | int) -> Authority:
     if row is None:
         return Authority(own=own)
     link_role, portal_role, portal_id = row
-    return Authority(own=own, delegated=weaker(link_role, portal_role), portal_id=portal_id)
+    return Authority(
+        own=own,
+        delegated=weaker(link_role, portal_role),
+        portal_id=portal_id,
+        portal_role=portal_role,
+        granted=link_role,
+    )
 
 
 def can(user: User | None, action: Action, account: Account | int) -> bool:
@@ -238,3 +266,48 @@ def portal_roles(found: Authority) -> list[Role]:
         return []
     top = weaker(ceiling, PORTAL_ROLE_CEILING)
     return [role for role in ROLES if STRENGTH[role] <= STRENGTH[top]]
+
+
+# --- why a button is missing -------------------------------------------------------------------
+
+
+def why_not(found: Authority, action: Action, account: Account) -> str | None:
+    """Why the user may not do the action in the account, and who can change that; None when
+    they may. Names the weaker of the two roles when the access comes through the office."""
+    if found.can(action):
+        return None
+    what, needed = ACTION_LABELS[action], ROLE_LABELS[MINIMUM_ROLE[action]]
+    if found.own is None and found.delegated is not None:
+        if action in NEVER_DELEGATED:
+            return _(
+                "Only the people of %(account)s can do this (%(what)s); an office never can.",
+                account=account.name,
+                what=what,
+            )
+        if not allows(found.granted, action):
+            return _(
+                "%(account)s gave your office the role %(granted)s; %(what)s needs the role "
+                "%(needed)s. The owners and admins of %(account)s can raise it in their access "
+                "management.",
+                account=account.name,
+                granted=ROLE_LABELS[found.granted],
+                what=what,
+                needed=needed,
+            )
+        portal = db.session.get(Account, found.portal_id)
+        return _(
+            "Your role in %(portal)s is %(role)s; %(what)s needs the role %(needed)s. Ask an "
+            "owner or admin of %(portal)s.",
+            portal=portal.name,
+            role=ROLE_LABELS[found.portal_role],
+            what=what,
+            needed=needed,
+        )
+    return _(
+        "Your role in %(account)s is %(role)s; %(what)s needs the role %(needed)s. Ask an owner "
+        "or admin of %(account)s.",
+        account=account.name,
+        role=ROLE_LABELS[found.own] if found.own else "—",
+        what=what,
+        needed=needed,
+    )

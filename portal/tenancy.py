@@ -15,7 +15,14 @@ from sqlalchemy import Select, func, select
 
 from portal.extensions import db
 from portal.models import Account, Membership, PortalLink, PortalLinkStatus, Role, User
-from portal.permissions import NO_AUTHORITY, ROLE_LABELS, Action, authority
+from portal.permissions import (
+    NO_AUTHORITY,
+    ROLE_DESCRIPTIONS,
+    ROLE_LABELS,
+    Action,
+    authority,
+    why_not,
+)
 
 M = TypeVar("M")
 
@@ -133,7 +140,9 @@ def navigation_context() -> dict[str, Any]:
         "account": g.get("account"),
         "role": g.get("role"),
         "can": _can,
+        "why_not": _why_not,
         "role_labels": ROLE_LABELS,
+        "role_descriptions": {role.value: text for role, text in ROLE_DESCRIPTIONS.items()},
     }
 
 
@@ -142,6 +151,19 @@ def _can(action: str, account: Account | None = None) -> bool:
     if account is None or account is g.get("account"):
         return g.get("authority", NO_AUTHORITY).can(Action(action))
     return authority(current_user, account).can(Action(action))
+
+
+def _why_not(action: str, account: Account | None = None) -> str | None:
+    """Templates: the sentence that says why an action is not offered here, and who can
+    change that (``why_not('sync')``, or for another account ``why_not('sync', client)``)."""
+    account = account or g.get("account")
+    if account is None:
+        return None
+    if account is g.get("account"):
+        found = g.get("authority", NO_AUTHORITY)
+    else:
+        found = authority(current_user, account)
+    return why_not(found, Action(action), account)
 
 
 def _has_exact_link() -> bool:

@@ -224,8 +224,8 @@ def test_the_invitation_register_form_refuses_line_breaks_in_names(client, db):
     db.session.add(invitation)
     db.session.commit()
     url = f"/invitations/{invitation_token(invitation)}/register"
-    data = {"name": "New\r\nBcc: x@evil.example", "company": "Comp\nany"}
+    data = {"name": "New\r\nBcc: x@evil.example"}
     response = client.post(url, data={**data, "password": "x" * 12, "confirm": "x" * 12})
     assert response.status_code == 200
-    assert response.get_data(as_text=True).count("Use one line") == 2
+    assert response.get_data(as_text=True).count("Use one line") == 1
     assert db.session.scalar(select(User).where(User.email == "new@example.com")) is None

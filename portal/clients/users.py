@@ -24,11 +24,19 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
+def create_user(name: str, email: str, password: str) -> User:
+    """A new user with no account of their own (an invited colleague)."""
+    user = User(name=name, email=email, password=password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def create_user_with_account(name: str, email: str, password: str, company: str) -> User:
     """A new user and their own client account, of which they are the owner."""
-    user = User(name=name, email=email, password=password)
+    user = create_user(name, email, password)
     account = Account(kind=AccountKind.CLIENT, name=company)
-    db.session.add_all([user, account])
+    db.session.add(account)
     db.session.flush()
     db.session.add(Membership(user=user, account=account, role=Role.OWNER))
     audit.record(account, "account.created", target=company, actor=user)

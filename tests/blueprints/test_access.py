@@ -207,3 +207,25 @@ def test_another_accounts_membership_is_a_404(login, client, db):
     response = client.post(f"/a/{account.id}/access/members/{foreign.id}/revoke")
     assert response.status_code == 404
     assert db.session.get(Membership, foreign.id) is not None
+
+
+def test_an_invited_colleague_joins_without_a_company_or_a_stray_account(login, client, db):
+    from portal.models import Account
+
+    owner, account = make_user_with_account()
+    login(owner)
+    client.post(f"/a/{account.id}/access/", data={"email": "collega@example.com", "role": "admin"})
+    link = _invite_link(db, "collega@example.com")
+    client.post("/logout")
+    page = client.get(link + "/register").get_data(as_text=True)
+    assert 'name="company"' not in page
+    accounts_before = db.session.scalar(select(func.count()).select_from(Account))
+    response = client.post(
+        link + "/register",
+        data={"name": "Collega", "password": "long enough pw", "confirm": "long enough pw"},
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "collega@example.com"))
+    memberships = db.session.scalars(select(Membership).where(Membership.user_id == user.id)).all()
+    assert [(m.account_id, m.role) for m in memberships] == [(account.id, Role.ADMIN)]
+    assert db.session.scalar(select(func.count()).select_from(Account)) == accounts_before

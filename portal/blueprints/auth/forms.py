@@ -34,11 +34,10 @@ class SignupForm(FlaskForm):
     company = _company_field()
 
 
-class FinishSignupForm(FlaskForm):
-    """The second step, behind the mailed link; also the invitation's register form."""
+class ChoosePasswordForm(FlaskForm):
+    """A new user's name and password (an invited colleague's whole form)."""
 
     name = _name_field()
-    company = _company_field()
     password = PasswordField(
         _l("Password"), validators=PASSWORD_RULES, description=_l("At least 10 characters.")
     )
@@ -46,6 +45,12 @@ class FinishSignupForm(FlaskForm):
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class FinishSignupForm(ChoosePasswordForm):
+    """The second step of sign-up, behind the mailed link: also the own account's name."""
+
+    company = _company_field()
 
 
 class LoginForm(FlaskForm):

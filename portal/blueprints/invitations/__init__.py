@@ -8,18 +8,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal import user_sessions
-from portal.blueprints.auth.forms import FinishSignupForm
+from portal.blueprints.invitations.forms import RegisterForm
 from portal.clients import access
 from portal.clients.errors import AccessError
-from portal.clients.users import create_user_with_account, user_by_email
+from portal.clients.users import create_user, user_by_email
 from portal.extensions import db
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
-
-
-class RegisterForm(FinishSignupForm):
-    """Sign-up from an invitation: the e-mail address is the invited one (the signed link
-    proves it), so the user is made at once."""
 
 
 def _invitation_or_message(token: str):
@@ -63,12 +58,8 @@ def register(token: str):
     if user_by_email(invitation.email) is not None:
         return redirect(url_for("auth.login", next=url_for("invitations.show", token=token)))
     form = RegisterForm()
-    if request.method != "POST":
-        form.company.data = form.company.data or invitation.email.split("@")[0]
     if form.validate_on_submit():
-        user = create_user_with_account(
-            form.name.data.strip(), invitation.email, form.password.data, form.company.data.strip()
-        )
+        user = create_user(form.name.data.strip(), invitation.email, form.password.data)
         access.accept_invitation(invitation, user)
         db.session.commit()
         user_sessions.log_in(user)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 
+from flask_babel import (
+    format_currency,
+    format_decimal,
+    format_number,
+    format_percent,
+    to_user_timezone,
+)
+from flask_babel import format_date as babel_format_date
+from flask_babel import format_time as babel_format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from rq.exceptions import NoSuchJobError
@@ -12,9 +23,9 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.exact.client.parsing import is_exact_date, parse_date
+from portal.exact.client.parsing import is_exact_date, normalize_code, parse_date
 from portal.exact.client.ratelimit import Budget
-from portal.exact.entities import ENTITIES, ENTITY_BY_KEY
+from portal.exact.entities import ENTITIES, ENTITY_BY_KEY, Column, Kind, SyncEntity
 from portal.exact.scheduling import sync_job_id
 from portal.exact.sync import eligible_links, get_progress
 from portal.extensions import db
@@ -52,8 +63,10 @@ TRIGGER_LABELS = {
     Trigger.SCHEDULE: _l("scheduled"),
     Trigger.MANUAL: _l("by hand"),
     Trigger.RESUME: _l("resumed"),
+    Trigger.RETRY: _l("automatic retry"),
 }
 QUEUED = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+CURRENCY = "EUR"  # Exact's amounts in the division's currency (DC): the euro in NL and BE
 DAILY_WAIT_SECONDS = 300  # a wait longer than this is Exact's daily limit, not its minute
 
 
@@ -223,17 +236,6 @@ def state_of(account_id: int) -> SyncState | None:
     return db.session.scalar(select(SyncState).where(SyncState.account_id == account_id))
 
 
-def record_counts(account_id: int) -> dict[str, int]:
-    """Live (not deleted) rows per entity: one grouped query."""
-    return dict(
-        db.session.execute(
-            select(ExactRecord.entity, func.count())
-            .where(ExactRecord.account_id == account_id, ExactRecord.deleted_at.is_(None))
-            .group_by(ExactRecord.entity)
-        ).all()
-    )
-
-
 def syncable_clients(portal: Account) -> list[tuple[int, datetime | None]]:
     """The portal's clients that may be synced now, in one query: (client id, waiting until).
 
@@ -274,3 +276,163 @@ def register_template_helpers(bp) -> None:
     bp.add_app_template_filter(utc_time, "utc_time")
     bp.add_app_template_filter(duration, "duration")
     bp.add_app_template_filter(exact_value, "exact_value")
+    bp.add_app_template_filter(local_time, "local_time")
+    bp.add_app_template_filter(format_number, "number")
+
+
+# --- master data as an accountant reads it ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value of a master-data row: typed (for the downloads) and as text (for the page)."""
+
+    value: object  # Decimal, date, datetime (aware), bool, int, str or None
+    text: str
+    code: str | None = None  # a REFERENCE's code (``text`` is "code name")
+    name: str | None = None  # a REFERENCE's name
+
+
+def to_decimal(value) -> Decimal | None:
+    """An Exact number as Decimal, never through float arithmetic: JSON stores ``-3961.85``,
+    which ``repr`` gives back exactly."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    try:
+        return Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def exact_day(value) -> date | None:
+    """A calendar date of Exact (``/Date(ms)/`` at midnight UTC): the day itself, not moved."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    if isinstance(value, date):
+        return value
+    if is_exact_date(value):
+        return parse_date(value).date()
+    return None
+
+
+def exact_instant(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if is_exact_date(value):
+        return parse_date(value)
+    return None
+
+
+def local_time(value: datetime | None) -> str:
+    """An instant in the user's language and time zone (``DEFAULT_TIMEZONE``): 16 jan 2026 00:30."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return f"{babel_format_date(value, 'medium')} {babel_format_time(value, 'short')}"
+
+
+def local_datetime(value: datetime) -> datetime:
+    """The instant in the user's time zone, without zone (what a spreadsheet cell holds)."""
+    return to_user_timezone(value).replace(tzinfo=None)
+
+
+def money(value: Decimal) -> str:
+    return format_currency(value, CURRENCY)
+
+
+def percent(value: Decimal) -> str:
+    return format_percent(value, "#,##0.##%")
+
+
+def cell(column: Column, row: dict, names: dict[str, dict[str, str]]) -> Cell:
+    """The value of ``column`` in an Exact row, formatted for the user."""
+    raw = row.get(column.field)
+    kind = column.kind
+    if kind == Kind.REFERENCE:
+        code = normalize_code(raw) if raw not in (None, "") else None
+        if code is None:
+            return Cell(None, "")
+        name = names.get(column.reference or "", {}).get(code)
+        if name is None and column.fallback:
+            name = row.get(column.fallback)
+        text = f"{code} {name}" if name else code
+        return Cell(code, text, code, name or None)
+    if raw is None or raw == "":
+        return Cell(None, "")
+    if kind == Kind.CODE:
+        code = normalize_code(raw)
+        return Cell(code, code)
+    if kind == Kind.MONEY:
+        amount = to_decimal(raw)
+        return Cell(amount, money(amount)) if amount is not None else Cell(raw, str(raw))
+    if kind == Kind.PERCENT:
+        fraction = to_decimal(raw)
+        return Cell(fraction, percent(fraction)) if fraction is not None else Cell(raw, str(raw))
+    if kind == Kind.NUMBER:
+        number = to_decimal(raw)
+        if number is None:
+            return Cell(raw, str(raw))
+        return Cell(number, format_decimal(number))
+    if kind == Kind.DATE:
+        day = exact_day(raw)
+        return Cell(day, babel_format_date(day, "medium")) if day else Cell(raw, str(raw))
+    if kind == Kind.DATETIME:
+        when = exact_instant(raw)
+        return Cell(when, local_time(when)) if when else Cell(raw, str(raw))
+    if kind == Kind.BOOL or isinstance(raw, bool):
+        return Cell(bool(raw), _("yes") if raw else _("no"))
+    if kind == Kind.CHOICE:
+        words = (column.choices or {}).get(raw)
+        if words is None and column.fallback:
+            words = row.get(column.fallback)
+        return Cell(raw, str(words) if words not in (None, "") else str(raw))
+    if is_exact_date(raw):
+        day = exact_day(raw)
+        return Cell(day, babel_format_date(day, "medium"))
+    return Cell(raw, str(raw))
+
+
+def reference_names(
+    scope: Callable[[str], list], entity: SyncEntity, rows: Iterable[dict]
+) -> dict[str, dict[str, str]]:
+    """{entity key: {code: name}} for the codes the REFERENCE columns of ``rows`` name: one
+    query per referenced entity, whatever the number of rows (``scope(key)`` gives the
+    conditions that select the dossier's rows of an entity)."""
+    wanted: dict[str, set[str]] = {}
+    rows = list(rows)
+    for column in entity.columns:
+        if column.kind != Kind.REFERENCE or not column.reference:
+            continue
+        codes = wanted.setdefault(column.reference, set())
+        for row in rows:
+            code = normalize_code(row.get(column.field))
+            if code:
+                codes.add(code)
+    names: dict[str, dict[str, str]] = {}
+    for key, codes in wanted.items():
+        found = names.setdefault(key, {})
+        if not codes:
+            continue
+        for code, name in db.session.execute(
+            select(ExactRecord.code, ExactRecord.description)
+            .where(*scope(key), ExactRecord.code.in_(sorted(codes)))
+            .order_by(ExactRecord.deleted_at.is_not(None), ExactRecord.id)  # live rows first
+        ):
+            if name:
+                found.setdefault(code, name)
+    return names
+
+
+def choices_of(scope: Callable[[str], list], entity_key: str) -> list[tuple[str, str]]:
+    """(code, "code description") of an entity's live rows, for a filter's pick list."""
+    rows = db.session.execute(
+        select(ExactRecord.code, ExactRecord.description)
+        .where(*scope(entity_key), ExactRecord.deleted_at.is_(None), ExactRecord.code.is_not(None))
+        .order_by(func.length(ExactRecord.code), ExactRecord.code)
+    ).all()
+    return [(code, f"{code} {name}" if name else code) for code, name in rows]
