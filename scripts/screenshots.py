@@ -1,0 +1,84 @@
+"""Screenshots of the demo for docs/screenshots/: the portal's client list, a master-data page
+and the Exact Online page, after connecting Exact (sandbox) and syncing one dossier.
+
+Run against a running demo (`make run`): `.venv/bin/python scripts/screenshots.py
+[--base http://127.0.0.1:5000] [--prefix after] [--lang nl]`. Uses Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="http://127.0.0.1:5000")
+    parser.add_argument("--prefix", default="after")
+    parser.add_argument("--lang", default="nl")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=args.lang)
+        page.set_extra_http_headers({"Accept-Language": args.lang})
+        base = args.base
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", "office@demo.example")
+        page.fill("input[name=password]", "demo-password")
+        page.locator("form:has(input[name=password]) button[type=submit]").click()
+        page.wait_for_load_state()
+        html = page.content()
+        ids = [int(i) for i in re.findall(r'href="/a/(\d+)/"', html)]
+        portal_id, client_id = _ids(page, base, ids)
+        page.goto(f"{base}/a/{portal_id}/exact/")
+        page.locator("form[action$='/exact/connect'] button[type=submit]").click()  # (re)connect
+        if page.locator("input[name=username]").count():
+            page.fill("input[name=username]", "accountant")
+            page.fill("input[name=password]", "accountant")
+            page.locator("button[value=login]").click()
+        page.locator("button[value=allow]").click()
+        page.wait_for_load_state()
+        page.goto(f"{base}/a/{portal_id}/exact/clients/{client_id}")
+        if page.locator("select[name=division]").count():
+            page.select_option("select[name=division]", index=1)
+            page.locator("form button.primary").last.click()
+            page.wait_for_load_state()
+        for _ in range(60):  # the worker syncs the dossier
+            page.goto(f"{base}/a/{client_id}/sync/")
+            if re.search(r"succeeded|geslaagd", page.content()):
+                break
+            time.sleep(1)
+        shots = {
+            "client-list": f"{base}/a/{portal_id}/portal/clients",
+            "master-data": f"{base}/a/{client_id}/sync/data/transaction_lines",
+            "exact": f"{base}/a/{portal_id}/exact/",
+        }
+        for name, url in shots.items():
+            page.goto(url)
+            page.screenshot(path=str(OUT / f"{args.prefix}-{name}.png"), full_page=True)
+            print("saved", OUT / f"{args.prefix}-{name}.png")
+        browser.close()
+
+
+def _ids(page, base: str, ids: list[int]) -> tuple[int, int]:
+    """The demo portal's id and the bakery's (its first active client)."""
+    portal = client = None
+    for account_id in ids:
+        page.goto(f"{base}/a/{account_id}/")
+        text = page.content()
+        if "Boekhoudkantoor Demo</h1>" in text:
+            portal = account_id
+        elif "Bakkerij De Klant</h1>" in text:
+            client = account_id
+    return portal, client
+
+
+if __name__ == "__main__":
+    main()
