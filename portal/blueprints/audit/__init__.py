@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
+from portal.blueprints.audit.sentences import describe
 from portal.blueprints.params import page_number
 from portal.blueprints.scoped import account_blueprint
 from portal.models import AuditEvent, User
@@ -26,4 +27,4 @@ def index():
         page_number(),
         PER_PAGE,
     )
-    return render_template("audit/index.html", events=events)
+    return render_template("audit/index.html", events=events, describe=describe)
