@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -22,9 +22,29 @@ def test_one_job_per_dossier(dossier, db):
     assert queue.job_ids == [sync_job_id(dossier["account_id"])]
 
 
+def test_the_first_scheduled_run_is_an_interval_after_the_initial_import(dossier, db):
+    run_sync_queue()  # the initial import that Activate queued
+    state = db.session.scalar(select(SyncState))
+    db.session.refresh(state)
+    wait = (state.next_run_at - datetime.now(UTC)).total_seconds()
+    expected = state.interval_minutes * 60 + stagger_seconds(dossier["account_id"], 240)
+    assert abs(wait - expected) < 30
+    assert enqueue_due_syncs() == 0  # not a minute later
+    assert get_queue("sync").count == 0
+
+
+def test_a_linked_dossier_never_run_is_due_at_once(dossier, db):
+    get_queue("sync").empty()  # the initial import got lost (Redis flushed)
+    assert db.session.scalar(select(SyncState)) is None
+    assert enqueue_due_syncs() == 1
+
+
 def test_the_fan_out_queues_due_dossiers_once_and_schedules_the_next_run(dossier, db):
     run_sync_queue()
-    assert enqueue_due_syncs() == 1  # linked and never scheduled: due now
+    state = db.session.scalar(select(SyncState))
+    state.next_run_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    assert enqueue_due_syncs() == 1  # due now
     state = db.session.scalar(select(SyncState))
     db.session.refresh(state)
     wait = (state.next_run_at - datetime.now(UTC)).total_seconds()
