@@ -218,14 +218,29 @@ def unreachable_clients(connection: ExactConnection) -> list[str]:
     return sorted(name for name, code in rows if code not in codes)
 
 
-def refresh_division_list(connection: ExactConnection) -> list[dict]:
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a "Refresh list" changed: the administrations that appeared and vanished."""
+
+    divisions: list[dict]
+    added: list[dict]
+    removed: list[dict]
+
+
+def refresh_division_list(connection: ExactConnection) -> RefreshResult:
     """Ask Exact again which divisions the connection reaches (the "Refresh list" button)."""
     client = api_client(connection, max_wait=WEB_MAX_WAIT)
     current = connection.exact_current_division or int(client.current_me()["CurrentDivision"])
+    before = {d["code"]: d for d in connection.divisions or []}
     _set_divisions(connection, client.divisions(current))
+    after = {d["code"]: d for d in connection.divisions or []}
     for link in links_of(connection):
         check_identity(link, division_by_code(connection, link.division_code))
-    return connection.divisions
+    return RefreshResult(
+        divisions=connection.divisions,
+        added=[after[code] for code in sorted(after.keys() - before.keys())],
+        removed=[before[code] for code in sorted(before.keys() - after.keys())],
+    )
 
 
 def disconnect(connection: ExactConnection) -> None:

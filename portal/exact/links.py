@@ -22,6 +22,7 @@ from portal.exact.wiring import (
     serves,
 )
 from portal.extensions import db
+from portal.messages import N_
 from portal.models import (
     Account,
     ExactConnection,
@@ -124,7 +125,7 @@ def activate(
     link.activated_at, link.activated_by_id = clock.now(), user.id
     link.rights = None
     action = "exact.overwritten" if before else "exact.activated"
-    details = {"client": client.name, "previous": before}
+    details = {"client": client.name, "previous": before, "connection": connection.account.name}
     if moved_from:
         details["moved_from"] = moved_from
     for account in {client, connection.account}:
@@ -309,22 +310,29 @@ def check_identity(link: ExactDivisionLink, division: dict | None) -> bool:
     if division is None or link.status == LinkStatus.BLOCKED:
         return link.status == LinkStatus.ACTIVE
     changed = [
-        f"{_('name') if key == 'name' else key.upper()}: "
-        f"{getattr(link, attr) or '—'} → {division[key] or '—'}"
+        N_(
+            "%(field)s: %(old)s → %(new)s",
+            field=N_("name") if key == "name" else key.upper(),
+            old=getattr(link, attr) or "—",
+            new=division[key] or "—",
+        )
         for key, attr in IDENTITY_FIELDS
         if (division[key] or None) != (getattr(link, attr) or None)
     ]
     if changed:
         link.status = LinkStatus.BLOCKED
-        link.blocked_reason = _(
+        link.blocked_reason = N_(
             "Exact Online now reports other details for administration "
             "%(code)s than when it was activated (%(changes)s). Nothing is "
             "synced until someone confirms or activates again.",
             code=link.division_code,
-            changes="; ".join(changed),
+            changes=changed,
         )
         audit.record(
-            link.account, "exact.link_blocked", target=str(link.division_code), changes=changed
+            link.account,
+            "exact.link_blocked",
+            target=str(link.division_code),
+            changes=[str(change) for change in changed],
         )
         return False
     return True

@@ -7,7 +7,7 @@ services queue syncs without importing job code.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rq import Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
@@ -105,6 +105,12 @@ def stagger_seconds(account_id: int, interval_minutes: int) -> int:
     return (account_id * 2654435761) % window
 
 
+def next_run_at(account_id: int, interval_minutes: int | None, now) -> datetime:
+    """When the dossier's next scheduled run is due: an interval from now, plus its stagger."""
+    interval = interval_minutes or 240
+    return now + timedelta(minutes=interval, seconds=stagger_seconds(account_id, interval))
+
+
 def queue_due_syncs() -> int:
     """The periodic fan-out: queue every due dossier that may sync; returns how many."""
     now = clock.now()
@@ -123,10 +129,7 @@ def queue_due_syncs() -> int:
     queued = 0
     for account_id, state in due:
         state = state or sync.state_for(account_id)
-        interval = state.interval_minutes or 240
-        state.next_run_at = now + timedelta(
-            minutes=interval, seconds=stagger_seconds(account_id, interval)
-        )
+        state.next_run_at = next_run_at(account_id, state.interval_minutes, now)
         db.session.commit()
         queued += enqueue_sync(account_id, Trigger.SCHEDULE)
     return queued

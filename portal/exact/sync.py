@@ -13,17 +13,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
-from portal import audit, clock
+from portal import audit, clock, messages
 from portal.exact import connecting, links, wiring
 from portal.exact.client.errors import (
     ExactDailyLimitReached,
     ExactError,
     ExactRateLimited,
     ExactReauthorizationNeeded,
+    Text,
 )
 from portal.exact.client.http import ExactClient
 from portal.exact.entities import (
@@ -34,6 +34,7 @@ from portal.exact.entities import (
     SyncEntity,
 )
 from portal.extensions import db
+from portal.messages import N_, Message
 from portal.models import (
     Account,
     AccountModule,
@@ -72,6 +73,16 @@ class SyncWaiting(Exception):
         self.until, self.message, self.daily = until, message, daily
 
 
+def error_message(error: ExactError) -> Message:
+    """Exact's error for people, as a message (its template and parameters) that is
+    translated again when shown, not frozen in the worker's language."""
+
+    def value(param):
+        return Message(param) if isinstance(param, Text) else param
+
+    return Message(error.template, **{key: value(v) for key, v in error.params.items()})
+
+
 # --- eligibility ----------------------------------------------------------------------------
 
 
@@ -86,8 +97,8 @@ class Rule:
 def _module_off(link: ExactDivisionLink) -> str:
     owner = link.connection.account
     if owner.id == link.account_id:
-        return _("The Exact Online module is off.")
-    return _("The Exact Online module of %(name)s is off.", name=owner.name)
+        return N_("The Exact Online module is off.")
+    return N_("The Exact Online module of %(name)s is off.", name=owner.name)
 
 
 _OWNER_MODULE = aliased(AccountModule)
@@ -97,13 +108,13 @@ _OWNER_PORTAL = aliased(PortalLink)
 RULES = (
     Rule(
         ExactDivisionLink.status == LinkStatus.ACTIVE,
-        lambda link: link.blocked_reason or _("The link is blocked."),
+        lambda link: link.blocked_reason_restored or N_("The link is blocked."),
     ),
     Rule(
         ExactConnection.status == ConnectionStatus.CONNECTED,
         lambda link: (
             wiring.office_connection_notice(link)
-            or _("The Exact Online connection needs to be connected again.")
+            or N_("The Exact Online connection needs to be connected again.")
         ),
     ),
     Rule(_OWNER_MODULE.enabled.is_(True), _module_off),
@@ -112,7 +123,7 @@ RULES = (
             ExactConnection.account_id == ExactDivisionLink.account_id,
             _OWNER_PORTAL.id.is_not(None),
         ),
-        lambda link: _(
+        lambda link: N_(
             "The client no longer gives %(name)s access.", name=link.connection.account.name
         ),
     ),
@@ -160,7 +171,7 @@ def eligible_link(account_id: int) -> ExactDivisionLink:
         .where(ExactDivisionLink.account_id == account_id)
     ).first()
     if row is None:
-        raise SyncStopped(_("This client account has no linked administration."))
+        raise SyncStopped(N_("This client account has no linked administration."))
     link, results = row[1], row[2:]
     for rule, holds in zip(RULES, results, strict=True):
         if not holds:
@@ -232,15 +243,25 @@ def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX
         _finish(run, state, RunStatus.WAITING, wait.message)
     except ExactError as error:
         db.session.rollback()
-        _finish(run, state, RunStatus.FAILED, error.user_message)
+        _finish(run, state, RunStatus.FAILED, error_message(error))
         if not isinstance(error, ExactReauthorizationNeeded):
             raise
     finally:
         run.api_calls = client.calls_made
         _note_limits(run, client)
+        _plan_next_run(account_id, state)
         db.session.commit()
         clear_progress(account_id)
     return run
+
+
+def _plan_next_run(account_id: int, state: SyncState) -> None:
+    """A dossier never scheduled yet (its first import, a run by hand) gets its first scheduled
+    run an interval from now, so the fan-out does not start it again a minute later."""
+    from portal.exact import scheduling  # it imports this module
+
+    if state.next_run_at is None:
+        state.next_run_at = scheduling.next_run_at(account_id, state.interval_minutes, clock.now())
 
 
 def _note_limits(run: SyncRun, client: ExactClient) -> None:
@@ -261,10 +282,13 @@ def _close_interrupted_runs(account_id: int) -> None:
         .values(
             status=RunStatus.INTERRUPTED,
             finished_at=clock.now(),
-            error=_(
-                "The worker stopped in the middle of this run; the next run continued "
-                "where it stopped."
+            error=(
+                interrupted := N_(
+                    "The worker stopped in the middle of this run; the next run continued "
+                    "where it stopped."
+                )
             ),
+            error_message=messages.stored(interrupted),
         )
     )
     db.session.commit()
@@ -290,9 +314,9 @@ def _calls(client: ExactClient, fn, *args):
     try:
         return fn(*args)
     except ExactRateLimited as error:
-        raise SyncWaiting(error.reset_at, error.user_message, daily=False) from error
+        raise SyncWaiting(error.reset_at, error_message(error), daily=False) from error
     except ExactDailyLimitReached as error:
-        raise SyncWaiting(error.reset_at, error.user_message, daily=True) from error
+        raise SyncWaiting(error.reset_at, error_message(error), daily=True) from error
 
 
 # --- division identity and moves ------------------------------------------------------------
@@ -315,7 +339,7 @@ def _check_division(client: ExactClient, link: ExactDivisionLink, state: SyncSta
     row = next((r for r in rows if int(r.get("Code", 0)) == link.division_code), None)
     if row is not None and not links.check_identity(link, connecting.division_summary(row)):
         db.session.commit()
-        raise SyncStopped(link.blocked_reason)
+        raise SyncStopped(link.blocked_reason_restored)
     move_date = str(row.get("DivisionMoveDate")) if row and row.get("DivisionMoveDate") else None
     if state.division_code != link.division_code or state.division_move_date != move_date:
         if state.division_code is not None and state.division_code != link.division_code:

@@ -21,6 +21,7 @@ from portal.exact.client.ratelimit import RateLimits
 from portal.exact.client.tokens import TokenManager
 from portal.exact.store import DatabaseTokenStore
 from portal.extensions import db
+from portal.messages import N_
 from portal.models import (
     Account,
     ConnectionStatus,
@@ -153,7 +154,7 @@ def office_connection_notice(link: ExactDivisionLink) -> str | None:
         or connection.status != ConnectionStatus.NEEDS_REAUTHORIZATION
     ):
         return None
-    return _(
+    return N_(
         "The Exact Online connection of %(office)s needs attention; %(office)s has been notified.",
         office=connection.account.name,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal import clock
+from portal import clock, messages
 from portal.extensions import db
 from portal.models.account import _enum
 from portal.models.base import UTCDateTime
@@ -97,9 +97,27 @@ class ExactDivisionLink(db.Model):
         _enum(LinkStatus, "exact_link_status"), default=LinkStatus.ACTIVE
     )
     blocked_reason: Mapped[str | None] = mapped_column(Text)
+    # the message behind ``blocked_reason`` (template + parameters), translated when shown
+    blocked_reason_message: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def blocked_reason_text(self) -> str:
+        """Why the link is blocked, in the reader's language."""
+        return messages.shown(self.blocked_reason, self.blocked_reason_message)
+
+    @property
+    def blocked_reason_restored(self) -> str | None:
+        """The blocked reason as a message again (to store it on, e.g. as a run's error)."""
+        return messages.restore(self.blocked_reason, self.blocked_reason_message)
+
     rights: Mapped[dict | None] = mapped_column(JSON)
     activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     connection = relationship("ExactConnection")
     account = relationship("Account")
+
+
+@event.listens_for(ExactDivisionLink.blocked_reason, "set")
+def _blocked_reason_set(target: ExactDivisionLink, value, _old, _initiator) -> None:
+    target.blocked_reason_message = messages.stored(value)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal import clock
+from portal import clock, messages
 from portal.extensions import db
 from portal.models.account import _enum
 from portal.models.base import UTCDateTime
@@ -93,6 +93,14 @@ class SyncState(db.Model):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[RunStatus | None] = mapped_column(_enum(RunStatus, "sync_status"))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # the message behind ``last_error`` (template + parameters), translated when shown
+    last_error_message: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def last_error_text(self) -> str:
+        """The last error in the reader's language."""
+        return messages.shown(self.last_error, self.last_error_message)
+
     waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -115,9 +123,26 @@ class SyncRun(db.Model):
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # the message behind ``error`` (template + parameters), translated when shown
+    error_message: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def error_text(self) -> str:
+        """The run's error in the reader's language."""
+        return messages.shown(self.error, self.error_message)
 
     @property
     def duration_seconds(self) -> float | None:
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+@event.listens_for(SyncRun.error, "set")
+def _run_error_set(target: SyncRun, value, _old, _initiator) -> None:
+    target.error_message = messages.stored(value)
+
+
+@event.listens_for(SyncState.last_error, "set")
+def _last_error_set(target: SyncState, value, _old, _initiator) -> None:
+    target.last_error_message = messages.stored(value)

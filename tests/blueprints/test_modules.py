@@ -96,4 +96,4 @@ def test_audit_log_pages_newest_first_and_a_page_beyond_shows_the_last(login, cl
     last = client.get(f"/a/{account.id}/audit/?page=7").get_data(as_text=True)
     assert "Page 2 of 2" in last and "test.event_00" in last and "test.event_05" not in last
     assert "Newer" in last and "Older" not in last
-    assert owner.name in last and "system" in last  # the actor's name, or none
+    assert owner.name in last and "The portal" in last  # the actor's name, or the portal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -134,14 +135,45 @@ def refresh_divisions():
     require(Action.CONNECT_EXACT)
     connection = wiring.connection_of(g.account) or abort(404)
     try:
-        connecting.refresh_division_list(connection)
+        result = connecting.refresh_division_list(connection)
     except ExactError as error:
         db.session.rollback()
         flash(error.user_message, "error")
     else:
         db.session.commit()
-        flash(_("The list of administrations is up to date."), "success")
+        _flash_refresh(result)
     return redirect(safe_next(request.form.get("next")) or url_for("exact.overview"))
+
+
+def _flash_refresh(result: connecting.RefreshResult) -> None:
+    """Name what the refresh changed: the administrations that appeared and vanished."""
+
+    def names(divisions: list[dict]) -> str:
+        return ", ".join(f"{d['code']} {d['name']}".strip() for d in divisions)
+
+    if not result.added and not result.removed:
+        flash(_("The list of administrations is up to date. Nothing changed."), "success")
+        return
+    if result.added:
+        flash(
+            ngettext(
+                "New administration: %(names)s.",
+                "%(num)d new administrations: %(names)s.",
+                len(result.added),
+                names=names(result.added),
+            ),
+            "success",
+        )
+    if result.removed:
+        flash(
+            ngettext(
+                "No longer reachable: %(names)s.",
+                "%(num)d administrations no longer reachable: %(names)s.",
+                len(result.removed),
+                names=names(result.removed),
+            ),
+            "warning",
+        )
 
 
 def _target_client(client_id: int, action: Action = Action.VIEW) -> Account:
