@@ -311,3 +311,19 @@ def why_not(found: Authority, action: Action, account: Account) -> str | None:
         what=what,
         needed=needed,
     )
+
+
+def people_who_may(action: Action, account: Account | int) -> list[User]:
+    """The account's own people whose role allows the action (who to tell about it)."""
+    account_id = account if isinstance(account, int) else account.id
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.account_id == account_id,
+                Membership.role.in_(roles_allowing(action)),
+            )
+            .order_by(User.id)
+        )
+    )

@@ -327,6 +327,14 @@ def revoke_portal_access(client: Account, actor: User) -> None:
     db.session.delete(link)
     audit.record(client, "access.portal_revoked", target=portal.name)
     audit.record(portal, "portal.client_left", target=client.name)
+    send_mail(
+        portal.portal_email,
+        _l("%(client)s revoked your portal's access", client=client.name),
+        "portal_access_revoked",
+        client=client,
+        portal=portal,
+        actor=actor,
+    )
     from portal.exact.scheduling import cancel_sync
 
     cancel_sync(client.id)  # a running sync stops at its next check

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit, clock
@@ -22,6 +23,7 @@ from portal.exact.wiring import (
     serves,
 )
 from portal.extensions import db
+from portal.mail import send_mail
 from portal.messages import N_
 from portal.models import (
     Account,
@@ -32,7 +34,7 @@ from portal.models import (
     PortalLinkStatus,
     User,
 )
-from portal.permissions import Action, authority, require
+from portal.permissions import Action, authority, people_who_may, require
 from portal.vat import normalize_vat
 
 # --- linking a client account to a division -------------------------------------------------
@@ -130,7 +132,27 @@ def activate(
         details["moved_from"] = moved_from
     for account in {client, connection.account}:
         audit.record(account, action, target=f"{code} {division['name']}", **details)
+    if before and connection.account_id != client.id:
+        _tell_owners(client, user, before, f"{code} {division['name']}")
     return link
+
+
+def _tell_owners(client: Account, user: User, before: str, after: str) -> None:
+    """The client's owners hear when its office changed the administration it is linked to."""
+    for owner in people_who_may(Action.MANAGE_OWNERS, client):
+        if owner.id == user.id:
+            continue
+        send_mail(
+            owner.email,
+            _l("The Exact Online link of %(client)s was changed", client=client.name),
+            "exact_link_changed",
+            language=owner.language,
+            client=client,
+            actor=user,
+            before=before,
+            after=after,
+            person=owner,
+        )
 
 
 def _take_away(holder: ExactDivisionLink, to: Account, user: User) -> None:
@@ -155,8 +177,10 @@ def _take_away(holder: ExactDivisionLink, to: Account, user: User) -> None:
         to=to.name,
         actor=user,
     )
+    before = describe_link(holder)
     db.session.delete(holder)
     db.session.flush()
+    _tell_owners(losing, user, before, _("none (moved to %(client)s)", client=to.name))
 
 
 # --- matching clients and divisions by VAT number ------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
@@ -34,6 +35,7 @@ from portal.exact.entities import (
     SyncEntity,
 )
 from portal.extensions import db
+from portal.mail import send_mail
 from portal.messages import N_, Message
 from portal.models import (
     Account,
@@ -50,7 +52,9 @@ from portal.models import (
     SyncState,
     Trigger,
 )
+from portal.permissions import Action, people_who_may
 from portal.queue import redis_connection
+from portal.urls import external_url
 
 log = logging.getLogger(__name__)
 UPSERT_BATCH = 500
@@ -299,6 +303,48 @@ def _finish(run: SyncRun, state: SyncState, status: RunStatus, error: str | None
     state.last_status, state.last_error, state.last_run_at = status, error, run.finished_at
     if status == RunStatus.SUCCEEDED:
         state.waiting_until = None
+    if status == RunStatus.FAILED:
+        _alert_repeated_failures(run)
+
+
+FAILURES_TO_ALERT = 3  # runs in a row that failed before the office hears by mail
+
+
+def _alert_repeated_failures(run: SyncRun) -> None:
+    """Mail the people who can fix the link once a dossier has failed FAILURES_TO_ALERT runs
+    in a row (once: a fourth failure in a row sends nothing more)."""
+    db.session.flush()
+    recent = db.session.scalars(
+        select(SyncRun.status)
+        .where(SyncRun.account_id == run.account_id, SyncRun.id <= run.id)
+        .order_by(SyncRun.id.desc())
+        .limit(FAILURES_TO_ALERT + 1)
+    ).all()
+    failed = 0
+    for status in recent:
+        if status != RunStatus.FAILED:
+            break
+        failed += 1
+    client = db.session.get(Account, run.account_id)
+    link = wiring.link_of(client) if client else None
+    if failed != FAILURES_TO_ALERT or link is None:
+        return
+    for person in people_who_may(Action.LINK_DOSSIER, link.connection.account_id):
+        send_mail(
+            person.email,
+            _l(
+                "The sync of %(client)s failed %(num)d times in a row",
+                client=client.name,
+                num=FAILURES_TO_ALERT,
+            ),
+            "sync_failing",
+            language=person.language,
+            client=client,
+            run=run,
+            person=person,
+            number=FAILURES_TO_ALERT,
+            link=external_url("sync.index", account_id=run.account_id),
+        )
 
 
 def _count(run: SyncRun, entity: str, field: str, number: int) -> None:

@@ -14,8 +14,8 @@ from portal.exact.client.errors import ExactError
 from portal.extensions import db
 from portal.jobs.context import app_job
 from portal.mail import send_mail
-from portal.models import ConnectionStatus, ExactConnection, Membership, User
-from portal.permissions import Action, roles_allowing
+from portal.models import ConnectionStatus, ExactConnection, User
+from portal.permissions import Action, people_who_may
 from portal.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,4 @@ def alert_broken_connections() -> int:
 
 def account_admins(account_id: int) -> list[User]:
     """The people who may reconnect the account's Exact Online."""
-    return db.session.scalars(
-        select(User)
-        .join(Membership)
-        .where(
-            Membership.account_id == account_id,
-            Membership.role.in_(roles_allowing(Action.CONNECT_EXACT)),
-        )
-        .order_by(User.id)
-    ).all()
+    return people_who_may(Action.CONNECT_EXACT, account_id)
