@@ -25,7 +25,9 @@ def _babel_active() -> bool:
     return has_app_context() and "babel" in current_app.extensions
 
 
-def _gettext(template: str, **values: Any) -> str:
+def gettext(template: str, **values: Any) -> str:
+    """``template`` in the current language filled with ``values``: Flask-Babel where an app
+    has it, else the English source (workers of other programs, scripts)."""
     if _babel_active():
         from flask_babel import gettext
 
@@ -33,7 +35,8 @@ def _gettext(template: str, **values: Any) -> str:
     return template % values if values else str(template)
 
 
-def _format_time(value: datetime) -> str:
+def format_utc(value: datetime) -> str:
+    """A time of Exact's limits, which follow the UTC day: in UTC, said so."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if _babel_active():
@@ -49,7 +52,7 @@ def _value(value: Any) -> Any:
     if isinstance(value, Message):
         return value.render()
     if isinstance(value, datetime):
-        return _format_time(value)
+        return format_utc(value)
     if isinstance(value, list | tuple):
         return "; ".join(str(_value(item)) for item in value)
     return value
@@ -91,7 +94,7 @@ def _rebuild(template: str, params: dict[str, Any]) -> Message:
 
 
 def _render(template: str, params: dict[str, Any]) -> str:
-    return _gettext(template, **{key: _value(v) for key, v in params.items()})
+    return gettext(template, **{key: _value(v) for key, v in params.items()})
 
 
 def _dump(value: Any) -> Any:
