@@ -40,3 +40,11 @@ def send_mail(
         failure_ttl=7 * 24 * 3600,
     )
     return message
+
+
+def send_mail_to(people, subject, template: str, **context) -> None:
+    """``send_mail`` to each person, in their own language, with ``person`` in the context."""
+    for person in people:
+        send_mail(
+            person.email, subject, template, language=person.language, person=person, **context
+        )

@@ -23,7 +23,7 @@ from portal.exact.wiring import (
     serves,
 )
 from portal.extensions import db
-from portal.mail import send_mail
+from portal.mail import send_mail_to
 from portal.messages import N_
 from portal.models import (
     Account,
@@ -139,20 +139,15 @@ def activate(
 
 def _tell_owners(client: Account, user: User, before: str, after: str) -> None:
     """The client's owners hear when its office changed the administration it is linked to."""
-    for owner in people_who_may(Action.MANAGE_OWNERS, client):
-        if owner.id == user.id:
-            continue
-        send_mail(
-            owner.email,
-            _l("The Exact Online link of %(client)s was changed", client=client.name),
-            "exact_link_changed",
-            language=owner.language,
-            client=client,
-            actor=user,
-            before=before,
-            after=after,
-            person=owner,
-        )
+    send_mail_to(
+        [owner for owner in people_who_may(Action.MANAGE_OWNERS, client) if owner.id != user.id],
+        _l("The Exact Online link of %(client)s was changed", client=client.name),
+        "exact_link_changed",
+        client=client,
+        actor=user,
+        before=before,
+        after=after,
+    )
 
 
 def _take_away(holder: ExactDivisionLink, to: Account, user: User) -> None:

@@ -35,7 +35,7 @@ from portal.exact.entities import (
     SyncEntity,
 )
 from portal.extensions import db
-from portal.mail import send_mail
+from portal.mail import send_mail_to
 from portal.messages import N_, Message
 from portal.models import (
     Account,
@@ -329,22 +329,19 @@ def _alert_repeated_failures(run: SyncRun) -> None:
     link = wiring.link_of(client) if client else None
     if failed != FAILURES_TO_ALERT or link is None:
         return
-    for person in people_who_may(Action.LINK_DOSSIER, link.connection.account_id):
-        send_mail(
-            person.email,
-            _l(
-                "The sync of %(client)s failed %(num)d times in a row",
-                client=client.name,
-                num=FAILURES_TO_ALERT,
-            ),
-            "sync_failing",
-            language=person.language,
-            client=client,
-            run=run,
-            person=person,
-            number=FAILURES_TO_ALERT,
-            link=external_url("sync.index", account_id=run.account_id),
-        )
+    send_mail_to(
+        people_who_may(Action.LINK_DOSSIER, link.connection.account_id),
+        _l(
+            "The sync of %(client)s failed %(num)d times in a row",
+            client=client.name,
+            num=FAILURES_TO_ALERT,
+        ),
+        "sync_failing",
+        client=client,
+        run=run,
+        number=FAILURES_TO_ALERT,
+        link=external_url("sync.index", account_id=run.account_id),
+    )
 
 
 def _count(run: SyncRun, entity: str, field: str, number: int) -> None:

@@ -13,8 +13,8 @@ from portal.exact import wiring
 from portal.exact.client.errors import ExactError
 from portal.extensions import db
 from portal.jobs.context import app_job
-from portal.mail import send_mail
-from portal.models import ConnectionStatus, ExactConnection, User
+from portal.mail import send_mail_to
+from portal.models import ConnectionStatus, ExactConnection
 from portal.permissions import Action, people_who_may
 from portal.urls import external_url
 
@@ -61,21 +61,13 @@ def alert_broken_connections() -> int:
     ).all()
     for connection in broken:
         link = external_url("exact.overview", account_id=connection.account_id)
-        for admin in account_admins(connection.account_id):
-            send_mail(
-                admin.email,
-                _l("Exact Online stopped working for %(name)s", name=connection.account.name),
-                "exact_connection_broken",
-                language=admin.language,
-                connection=connection,
-                user=admin,
-                link=link,
-            )
+        send_mail_to(
+            people_who_may(Action.CONNECT_EXACT, connection.account_id),
+            _l("Exact Online stopped working for %(name)s", name=connection.account.name),
+            "exact_connection_broken",
+            connection=connection,
+            link=link,
+        )
         connection.alerted_at = clock.now()
     db.session.commit()
     return len(broken)
-
-
-def account_admins(account_id: int) -> list[User]:
-    """The people who may reconnect the account's Exact Online."""
-    return people_who_may(Action.CONNECT_EXACT, account_id)
