@@ -20,6 +20,7 @@ from portal.permissions import (
     ROLE_DESCRIPTIONS,
     ROLE_LABELS,
     Action,
+    Authority,
     authority,
     why_not,
 )
@@ -146,11 +147,21 @@ def navigation_context() -> dict[str, Any]:
     }
 
 
+def _authority_in(account: Account) -> Authority:
+    """The current user's authority in the account, for the page being rendered: the current
+    account's from ``g``, another's (a client on a portal's page) computed once per request."""
+    if account is g.get("account"):
+        return g.get("authority", NO_AUTHORITY)
+    found = g.setdefault("other_authorities", {})
+    if account.id not in found:
+        found[account.id] = authority(current_user, account)
+    return found[account.id]
+
+
 def _can(action: str, account: Account | None = None) -> bool:
     """Templates: ``can('sync')`` in the current account, or in another one (a client row)."""
-    if account is None or account is g.get("account"):
-        return g.get("authority", NO_AUTHORITY).can(Action(action))
-    return authority(current_user, account).can(Action(action))
+    account = account or g.get("account")
+    return account is not None and _authority_in(account).can(Action(action))
 
 
 def _why_not(action: str, account: Account | None = None) -> str | None:
@@ -159,11 +170,7 @@ def _why_not(action: str, account: Account | None = None) -> str | None:
     account = account or g.get("account")
     if account is None:
         return None
-    if account is g.get("account"):
-        found = g.get("authority", NO_AUTHORITY)
-    else:
-        found = authority(current_user, account)
-    return why_not(found, Action(action), account)
+    return why_not(_authority_in(account), Action(action), account)
 
 
 def _has_exact_link() -> bool:

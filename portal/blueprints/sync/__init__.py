@@ -385,7 +385,7 @@ def _skipped_clients(portal, handled: set[int]) -> list[tuple[str, str]]:
         .where(
             PortalLink.portal_id == portal.id,
             PortalLink.status == PortalLinkStatus.ACTIVE,
-            Account.id.not_in(handled or {0}),
+            Account.id.not_in(handled),
         )
         .order_by(Account.name)
     ).all()
