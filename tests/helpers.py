@@ -4,8 +4,11 @@ would. Test modules and helpers import from here, never from conftest."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -63,3 +66,18 @@ def make_test_app(database_url: str, redis_url: str, **overrides):
 
 
 FERNET_KEY = "kV3W7C1S0p2k9m8gq0xH0b3n3rQ2vY6uJ3t9rG4H5aE="
+
+
+@contextmanager
+def sql_statements(engine) -> Iterator[list[str]]:
+    """The SQL statements the engine sends inside the block (to prove counts stay constant)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.models import Account, Membership, User
 from portal.pagination import paginate
 from tests.factories import make_account, make_user
+from tests.helpers import sql_statements
 
 
 @pytest.fixture
@@ -21,20 +20,6 @@ def accounts(db):
 
 def _by_name():
     return select(Account).order_by(Account.name)
-
-
-@contextmanager
-def _statements(db):
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_select_of_one_model_pages_its_instances(db, accounts):
@@ -86,7 +71,7 @@ def test_one_query_for_the_items_and_one_for_the_count(db, accounts):
         .join(User, User.id == Membership.user_id)
         .order_by(Account.name)
     )
-    with _statements(db) as statements:
+    with sql_statements(db.engine) as statements:
         models, rows = paginate(_by_name(), 2, 10), paginate(members, 3, 10)
     assert len(statements) == 4
     assert models.total == rows.total == 25 and rows.items[0] == (

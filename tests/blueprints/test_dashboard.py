@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from portal import clock, modules
 from portal.extensions import db as _db
 from portal.models import ConnectionStatus, LinkStatus, RunStatus, SyncState
@@ -18,6 +16,7 @@ from tests.factories import (
     make_portal,
     make_user_with_account,
 )
+from tests.helpers import sql_statements
 
 
 def _budget(code: int, remaining: int, limit: int = 5000) -> None:
@@ -113,18 +112,8 @@ def test_the_overview_costs_the_same_queries_for_many_clients(app, db, login, cl
     _owner, portal, connection = _office(db, login)
 
     def queries() -> int:
-        statements = []
-
-        def count(*_args):
-            statements.append(1)
-
-        with app.app_context():
-            engine = _db.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(_db.engine) as statements:
             _page(client, portal)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(statements)
 
     def add_clients(start: int, n: int) -> None:

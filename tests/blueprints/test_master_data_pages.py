@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import event
 
 from portal import modules
 from portal.extensions import db as _db
@@ -25,6 +24,7 @@ from tests.factories import (
     make_portal,
     make_user_with_account,
 )
+from tests.helpers import sql_statements
 
 DIVISION = 3001101
 MARCH_1 = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp() * 1000)
@@ -281,16 +281,8 @@ def test_the_page_costs_the_same_queries_for_5_or_200_lines(app, db, login, clie
     url = f"/a/{account.id}/sync/data/transaction_lines"
 
     def queries() -> int:
-        statements = []
-
-        def count(*_args):
-            statements.append(1)
-
-        event.listen(_db.engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(_db.engine) as statements:
             assert client.get(url).status_code == 200
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", count)
         return len(statements)
 
     small = queries()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.extensions import db as _db
 from portal.models import Account, AuditEvent, Invitation, PortalLink, PortalLinkStatus, Role
@@ -15,6 +15,7 @@ from tests.factories import (
     make_user,
     make_user_with_account,
 )
+from tests.helpers import sql_statements
 
 PORTAL_FORM = {"name": "Kantoor Jansen", "portal_email": "portaal@jansen.example", **BILLING}
 
@@ -261,18 +262,8 @@ def test_client_list_query_count_does_not_grow_with_clients(app, login, client, 
     login(office_user)
 
     def queries_for_list() -> int:
-        statements = []
-
-        def count(*_args):
-            statements.append(1)
-
-        with app.app_context():
-            engine = _db.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(_db.engine) as statements:
             assert client.get(f"/a/{portal.id}/portal/clients").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(statements)
 
     for i in range(5):

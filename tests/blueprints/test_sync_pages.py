@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal import modules
 from portal.exact import sync
@@ -39,6 +39,7 @@ from tests.factories import (
     make_user,
     make_user_with_account,
 )
+from tests.helpers import sql_statements
 
 DIVISION = 3001101
 
@@ -456,16 +457,8 @@ def test_a_budget_seen_in_an_earlier_minute_counts_as_a_fresh_minute(office, cli
 
 def test_client_list_queries_stay_constant_with_synced_clients(app, office, client, db):
     def queries() -> int:
-        statements = []
-
-        def count(*_args):
-            statements.append(1)
-
-        event.listen(_db.engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(_db.engine) as statements:
             assert client.get(f"/a/{office['portal'].id}/portal/clients").status_code == 200
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", count)
         return len(statements)
 
     def add_synced_clients(n: int, start: int) -> None:
