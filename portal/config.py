@@ -129,6 +129,11 @@ def load_config() -> dict:
         "TOKEN_ENCRYPTION_KEY": env.get("TOKEN_ENCRYPTION_KEY"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL"),
         "REDIS_URL": env.get("REDIS_URL"),
+        # Uploaded files: a folder (default instance/files); never inside the database.
+        "FILE_STORAGE": env.get("FILE_STORAGE"),
+        # One upload per file; a request may carry several files of up to 20 MB each.
+        "MAX_FILE_SIZE": int(env.get("MAX_FILE_SIZE", str(20 * 1024 * 1024))),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_REQUEST", str(100 * 1024 * 1024))),
         # Log lines on stderr: "plain" or "json"; each names its request id or job id.
         "LOG_FORMAT": env.get("LOG_FORMAT", "plain").strip().lower(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").strip().upper(),

@@ -36,6 +36,16 @@ MODULES: dict[str, Module] = {
             ),
             endpoint="exact.overview",
         ),
+        Module(
+            key="bookkeeping",
+            name=_l("Bookkeeping"),
+            description=_l(
+                "Receipts, e-invoices, bank statements and expense claims, prepared with "
+                "Exact Online's master data."
+            ),
+            kinds=(AccountKind.CLIENT,),
+            endpoint="bookkeeping.items",
+        ),
     )
 }
 

@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     UPLOAD = "upload"  # bring in receipts, e-invoices, statements, expense claims
     PREPARE = "prepare"  # prepare bookkeeping items and mark them ready
     EXPORT = "export"  # export ready items to Exact Online
+    APPROVE_CLAIMS = "approve_claims"  # approve or reject employees' expense claims
     SYNC = "sync"  # Sync now, check an Exact link's rights
     LINK_DOSSIER = "link_dossier"  # activate, overwrite, confirm an administration's identity
     CONNECT_EXACT = "connect_exact"  # connect, reconnect, disconnect Exact; refresh its list
@@ -53,6 +54,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.UPLOAD: Role.MEMBER,
     Action.PREPARE: Role.BOOKKEEPER,
     Action.EXPORT: Role.BOOKKEEPER,
+    Action.APPROVE_CLAIMS: Role.ADMIN,
     Action.SYNC: Role.BOOKKEEPER,
     Action.LINK_DOSSIER: Role.ADMIN,
     Action.CONNECT_EXACT: Role.ADMIN,
@@ -91,6 +93,7 @@ ACTION_LABELS = {
     Action.UPLOAD: _l("uploading documents"),
     Action.PREPARE: _l("preparing the bookkeeping"),
     Action.EXPORT: _l("exporting to Exact Online"),
+    Action.APPROVE_CLAIMS: _l("approving expense claims"),
     Action.SYNC: _l("syncing with Exact Online and checking its rights"),
     Action.LINK_DOSSIER: _l("linking an administration (Activate, Overwrite)"),
     Action.CONNECT_EXACT: _l("connecting Exact Online"),

@@ -96,8 +96,8 @@ def migrated_database(database_url, redis_base_url):
 
 
 @pytest.fixture
-def app(migrated_database, redis_url, redis_conn):
-    application = make_test_app(migrated_database, redis_url)
+def app(migrated_database, redis_url, redis_conn, tmp_path):
+    application = make_test_app(migrated_database, redis_url, FILE_STORAGE=str(tmp_path / "files"))
     with application.app_context():
         yield application
         _empty_tables(application)

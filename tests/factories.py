@@ -165,3 +165,177 @@ def make_synced_dossier(client: Account, code: int = 3001101) -> dict:
     db.session.add_all([state, run, record])
     db.session.flush()
     return {"state": state, "run": run, "record": record}
+
+
+# --- bookkeeping -------------------------------------------------------------------------------
+def _exact_date(day) -> str:
+    from datetime import UTC, datetime
+
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return f"/Date({int(midnight.timestamp() * 1000)})/"
+
+
+def make_master_data(client: Account, code: int = 3001101, years=(2025, 2026, 2027)) -> dict:
+    """A linked client's synced master data as the bookkeeping uses it: GL accounts (one
+    blocked), purchase VAT codes 21 % / 9 % / 0 % (one blocked), a purchase and a general
+    journal, suppliers (one blocked), cost centers and units, monthly periods, a payment
+    condition of 30 days. Needs the client's division link (``make_division_link``).
+
+    Returns {entity: {code: ExactRecord}}."""
+    from datetime import date, timedelta
+
+    from portal.models import ExactRecord
+
+    rows: dict[str, list[dict]] = {
+        "gl_accounts": [
+            {"Code": "4000", "Description": "Kantoorkosten", "BalanceType": "W"},
+            {"Code": "4100", "Description": "Autokosten", "BalanceType": "W"},
+            {"Code": "4500", "Description": "Reis- en verblijfkosten", "BalanceType": "W"},
+            {"Code": "0200", "Description": "Inventaris", "BalanceType": "B"},
+            {"Code": "1600", "Description": "Crediteuren", "BalanceType": "B"},
+            {"Code": "4999", "Description": "Oude kosten", "BalanceType": "W", "IsBlocked": True},
+        ],
+        "vat_codes": [
+            {
+                "Code": "2",
+                "Description": "BTW hoog 21%",
+                "Percentage": 0.21,
+                "VATTransactionType": "P",
+                "Type": "E",
+            },
+            {
+                "Code": "1",
+                "Description": "BTW laag 9%",
+                "Percentage": 0.09,
+                "VATTransactionType": "P",
+                "Type": "E",
+            },
+            {
+                "Code": "0",
+                "Description": "BTW 0%",
+                "Percentage": 0,
+                "VATTransactionType": "B",
+                "Type": "N",
+            },
+            {
+                "Code": "7",
+                "Description": "Verlegd",
+                "Percentage": 0,
+                "VATTransactionType": "P",
+                "Type": "N",
+                "IsBlocked": True,
+            },
+        ],
+        "journals": [
+            {"Code": "70", "Description": "Inkoopboek", "Type": 22},
+            {"Code": "90", "Description": "Memoriaal", "Type": 90},
+            {"Code": "20", "Description": "Bank", "Type": 12},
+        ],
+        "accounts": [
+            {
+                "Code": "                 1",
+                "Name": "Kantoor Plus B.V.",
+                "IsSupplier": True,
+                "VATNumber": "NL001234567B01",
+                "PaymentConditionPurchase": "30",
+            },
+            {
+                "Code": "                 2",
+                "Name": "Tankstation De Snelweg",
+                "IsSupplier": True,
+                "VATNumber": "NL002345678B01",
+            },
+            {
+                "Code": "                 3",
+                "Name": "Klant Jansen",
+                "IsSupplier": False,
+                "IsSales": True,
+            },
+            {
+                "Code": "                 4",
+                "Name": "Oude Leverancier",
+                "IsSupplier": True,
+                "Blocked": True,
+            },
+        ],
+        "cost_centers": [
+            {"Code": "100", "Description": "Verkoop", "Active": True},
+            {"Code": "200", "Description": "Productie", "Active": True},
+            {"Code": "900", "Description": "Opgeheven", "Active": False},
+        ],
+        "cost_units": [{"Code": "P1", "Description": "Project 1"}],
+        "payment_conditions": [{"Code": "30", "Description": "30 dagen", "PaymentDays": 30}],
+        "financial_periods": [
+            {
+                "FinYear": year,
+                "FinPeriod": month,
+                "StartDate": _exact_date(date(year, month, 1)),
+                "EndDate": _exact_date(
+                    date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+                ),
+            }
+            for year in years
+            for month in range(1, 13)
+        ],
+    }
+    made: dict[str, dict] = {}
+    for entity, entries in rows.items():
+        for data in entries:
+            n = next(_seq)
+            if entity == "financial_periods":
+                key = f"{data['FinYear']}-{data['FinPeriod']:02d}"
+                description = None
+            else:
+                key = data["Code"]
+                description = data.get("Description") or data.get("Name")
+            record = ExactRecord(
+                account_id=client.id,
+                division_code=code,
+                entity=entity,
+                exact_id=f"00000000-0000-0000-0000-{n:012d}",
+                code=key,
+                description=description,
+                data={"ID": f"00000000-0000-0000-0000-{n:012d}", **data},
+            )
+            db.session.add(record)
+            made.setdefault(entity, {})[key.strip()] = record
+    db.session.flush()
+    return made
+
+
+def make_bookkeeping_client(module: bool = True) -> dict:
+    """A client account with the bookkeeping module on, its Exact link and master data.
+
+    Returns {"user": owner, "account": client, "link": link, "master": master data rows}."""
+    from portal import modules
+
+    user, account = make_user_with_account()
+    connection = make_exact_connection(account)
+    link = make_division_link(account, connection)
+    master = make_master_data(account)
+    if module:
+        modules.set_enabled(account, "bookkeeping", True)
+    db.session.flush()
+    return {"user": user, "account": account, "link": link, "master": master}
+
+
+def make_item(account: Account, **fields):
+    """A bookkeeping item (a receipt unless ``kind`` says otherwise), with lines as dicts."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.models import BookItem, ItemKind, ItemLine
+
+    lines = fields.pop("lines", [])
+    item = BookItem(
+        account_id=account.id,
+        kind=fields.pop("kind", ItemKind.RECEIPT),
+        document_date=fields.pop("document_date", date(2026, 3, 14)),
+        amount=fields.pop("amount", Decimal("121.00")),
+        **fields,
+    )
+    for position, line in enumerate(lines):
+        item.lines.append(ItemLine(position=position, **line))
+    db.session.add(item)
+    db.session.flush()
+    return item

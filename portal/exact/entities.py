@@ -137,7 +137,7 @@ ENTITIES: tuple[SyncEntity, ...] = (
         _l("Suppliers and customers"),
         "sync/CRM/Accounts",
         "ID,Code,Name,IsSupplier,IsSales,VATNumber,ChamberOfCommerce,Country,City,Status,"
-        "Blocked,Timestamp",
+        "Blocked,PurchaseVATCode,PaymentConditionPurchase,Timestamp",
         True,
         2,
         code=lambda row: (row.get("Code") or "").strip() or None,

@@ -3,6 +3,22 @@
 from portal.models.access import Invitation, PortalLink, PortalLinkOrigin, PortalLinkStatus
 from portal.models.account import Account, AccountKind, Membership, Role
 from portal.models.audit import AuditEvent
+from portal.models.bookkeeping import (
+    BankAccount,
+    BankStatement,
+    BankTransaction,
+    BookItem,
+    BookkeepingSettings,
+    Category,
+    ClaimStatus,
+    ExpenseClaim,
+    ExpenseLine,
+    ItemKind,
+    ItemLine,
+    ItemStatus,
+    StoredFile,
+    SupplierRule,
+)
 from portal.models.exact import (
     ConnectionStatus,
     ExactConnection,
@@ -15,6 +31,20 @@ from portal.models.sync import ExactRecord, RunStatus, SyncRun, SyncState, Trigg
 from portal.models.user import User, UserSession, normalize_email
 
 __all__ = [
+    "BankAccount",
+    "BankStatement",
+    "BankTransaction",
+    "BookItem",
+    "BookkeepingSettings",
+    "Category",
+    "ClaimStatus",
+    "ExpenseClaim",
+    "ExpenseLine",
+    "ItemKind",
+    "ItemLine",
+    "ItemStatus",
+    "StoredFile",
+    "SupplierRule",
     "Account",
     "AccountKind",
     "AccountModule",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from flask_babel import (
     format_currency,
@@ -23,7 +23,13 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.exact.client.parsing import is_exact_date, normalize_code, parse_date
+from portal.exact.client.parsing import (
+    exact_day,
+    is_exact_date,
+    normalize_code,
+    parse_date,
+    to_decimal,
+)
 from portal.exact.client.ratelimit import Budget
 from portal.exact.entities import ENTITIES, ENTITY_BY_KEY, Column, Kind, SyncEntity
 from portal.exact.scheduling import sync_job_id
@@ -291,32 +297,6 @@ class Cell:
     text: str
     code: str | None = None  # a REFERENCE's code (``text`` is "code name")
     name: str | None = None  # a REFERENCE's name
-
-
-def to_decimal(value) -> Decimal | None:
-    """An Exact number as Decimal, never through float arithmetic: JSON stores ``-3961.85``,
-    which ``repr`` gives back exactly."""
-    if value is None or isinstance(value, bool) or value == "":
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    try:
-        return Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        return None
-
-
-def exact_day(value) -> date | None:
-    """A calendar date of Exact (``/Date(ms)/`` at midnight UTC): the day itself, not moved."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).date()
-    if isinstance(value, date):
-        return value
-    if is_exact_date(value):
-        return parse_date(value).date()
-    return None
 
 
 def exact_instant(value) -> datetime | None:

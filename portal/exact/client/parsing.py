@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,32 @@ def parse_date(value: str | None) -> datetime | None:
 
 def is_exact_date(value: Any) -> bool:
     return isinstance(value, str) and bool(_DATE_RE.match(value))
+
+
+def to_decimal(value) -> Decimal | None:
+    """An Exact number as Decimal, never through float arithmetic: JSON stores ``-3961.85``,
+    which ``repr`` gives back exactly."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    try:
+        return Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def exact_day(value) -> date | None:
+    """A calendar date of Exact (``/Date(ms)/`` at midnight UTC): the day itself, not moved."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    if isinstance(value, date):
+        return value
+    if is_exact_date(value):
+        return parse_date(value).date()
+    return None
 
 
 def format_date(value: date | datetime) -> str:
