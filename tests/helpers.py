@@ -81,3 +81,21 @@ def sql_statements(engine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def count_rows(model) -> int:
+    """How many rows the model's table holds now (read fresh, not from the session)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def stored_paths(app) -> list:
+    """The files in the app's file storage folder (to prove a refusal left none behind)."""
+    from pathlib import Path
+
+    root = Path(app.config["FILE_STORAGE"])
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -55,9 +55,25 @@ def denied_message(action: Action) -> str:
     )
 
 
+def too_large_message() -> str:
+    """Why an upload was refused whole (the request is above ``MAX_CONTENT_LENGTH``)."""
+    from portal.bookkeeping.files import max_file_size, size_text
+
+    return _(
+        "The upload is too large: at most %(per_file)s per file, and %(per_upload)s in one "
+        "upload. Nothing was stored; send fewer or smaller files at a time.",
+        per_file=size_text(max_file_size()),
+        per_upload=size_text(int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)),
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     for code in MESSAGES:
         app.register_error_handler(code, lambda error, code=code: _render(code))
+
+    @app.errorhandler(413)
+    def request_too_large(error):
+        return _render(413, too_large_message())
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(error: PermissionDenied):
