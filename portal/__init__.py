@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.blueprints.accounts import bp as accounts_bp
     from portal.blueprints.audit import bp as audit_bp
     from portal.blueprints.auth import bp as auth_bp
+    from portal.blueprints.bookkeeping import bp as bookkeeping_bp
     from portal.blueprints.dev import bp as dev_bp
     from portal.blueprints.exact import bp as exact_bp
     from portal.blueprints.exact import oauth_bp as exact_oauth_bp
@@ -172,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
         exact_bp,
         exact_oauth_bp,
         sync_bp,
+        bookkeeping_bp,
         dev_bp,
     ):
         app.register_blueprint(blueprint)
