@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rq import get_current_job
 
+from portal import modules
+from portal.bookkeeping.after_sync import after_sync
 from portal.exact import scheduling, sync
 from portal.extensions import db
 from portal.jobs.context import app_job
-from portal.models import RunStatus, Trigger
+from portal.models import Account, RunStatus, Trigger
 
 
 @app_job
@@ -24,6 +26,9 @@ def sync_dossier(account_id: int, trigger: str = Trigger.SCHEDULE) -> str:
         state.last_status, state.last_error = RunStatus.STOPPED, stop.reason
         db.session.commit()
         return RunStatus.STOPPED
+    account = db.session.get(Account, account_id)
+    if run.status == RunStatus.SUCCEEDED and account and modules.is_enabled(account, "bookkeeping"):
+        after_sync(account_id)
     return run.status
 
 
