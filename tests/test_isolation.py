@@ -23,6 +23,7 @@ from tests.factories import (
     link_client,
     make_division_link,
     make_exact_connection,
+    make_master_data,
     make_portal,
     make_synced_dossier,
     make_user,
@@ -81,6 +82,29 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[Action, str]] = {
     ("portal.new_client", "POST"): (Action.MANAGE_CLIENTS, "url"),
     ("portal.billing", "GET"): (Action.MANAGE_BILLING, "url"),
     ("portal.billing", "POST"): (Action.MANAGE_BILLING, "url"),
+    ("bookkeeping.claims", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.add_claim_expense", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.add_claim_mileage", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.update_claim_line", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.delete_claim_line", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.submit_claim", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.approve_claim", "POST"): (Action.APPROVE_CLAIMS, "url"),
+    ("bookkeeping.reject_claim", "POST"): (Action.APPROVE_CLAIMS, "url"),
+    ("bookkeeping.upload", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.import_statement", "POST"): (Action.UPLOAD, "url"),
+    ("bookkeeping.unpair_transaction", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.pair_item", "GET"): (Action.PREPARE, "url"),
+    ("bookkeeping.pair_item", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.item", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.back_to_preparing", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.bulk", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.add_category", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.edit_category", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.delete_category", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.add_supplier_rule", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.edit_supplier_rule", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.delete_supplier_rule", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.settings", "POST"): (Action.PREPARE, "url"),
 }
 
 
@@ -106,7 +130,9 @@ def victim(db):
     dossier = make_synced_dossier(client_account)
     db.session.commit()
     membership = db.session.query(Membership).filter_by(account_id=client_account.id).first()
+    books = _bookkeeping_objects(client_account, client_user)
     return {
+        **books,
         "portal": portal,
         "client": client_account,
         "link": link,
@@ -117,6 +143,47 @@ def victim(db):
         "client_owner": client_user,
         "portal_owner": owner,
         **dossier,
+    }
+
+
+def _bookkeeping_objects(account, owner) -> dict:
+    """The client's bookkeeping: an uploaded receipt, a bank statement's item, a submitted
+    expense claim of an employee, a category and a supplier rule."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.bookkeeping import bank, claims, intake
+    from portal.extensions import db
+    from portal.models import BankTransaction, Category, SupplierRule
+    from portal.sample_files import camt053_statement, png_receipt
+
+    modules.set_enabled(account, "bookkeeping", True)
+    make_master_data(account)
+    item = intake.receive(account, owner, "bon.png", png_receipt())
+    category = Category(account_id=account.id, name="Lunch", gl_account_code="4500")
+    rule = SupplierRule(account_id=account.id, supplier_code="1", gl_account_code="4000")
+    db.session.add_all([category, rule])
+    employee = make_user()
+    add_member(account, employee, Role.MEMBER)
+    claim = claims.new_claim(account, employee, "Trip")
+    db.session.flush()
+    expense = claims.Expense(
+        spent_on=date(2026, 3, 2), amount=Decimal("9.50"), category_id=category.id
+    )
+    line = claims.add_expense(claim, employee, expense, "taxi.png", png_receipt(text="Taxi"))
+    claims.submit(claim, employee)
+    db.session.commit()
+    statement = camt053_statement(entries=[{"amount": Decimal("-12.10"), "name": "Kantoor Plus"}])
+    bank.import_statement(account, owner, "bank.xml", statement)
+    transaction = db.session.scalar(select(BankTransaction))
+    return {
+        "item": item,
+        "file_id": item.file_id,
+        "category": category,
+        "supplier_rule": rule,
+        "claim": claim,
+        "claim_line": line,
+        "transaction": transaction,
     }
 
 
@@ -134,6 +201,13 @@ def _urls(app, victim) -> list[tuple[str, str, str, int]]:
         "filename": "css/portal.css",
         "key": "exact_online",
         "entity_key": "gl_accounts",
+        "item_id": victim["item"].id,
+        "file_id": victim["file_id"],
+        "category_id": victim["category"].id,
+        "rule_id": victim["supplier_rule"].id,
+        "claim_id": victim["claim"].id,
+        "line_id": victim["claim_line"].id,
+        "transaction_id": victim["transaction"].id,
     }
     urls = []
     for rule in app.url_map.iter_rules():

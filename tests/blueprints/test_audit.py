@@ -61,6 +61,20 @@ SAMPLES = {
     "exact.moved_away": ("3001102 Slagerij", {"to": "Bakkerij De Klant"}),
     "exact.link_blocked": ("3001101", {"changes": ["VAT: NL001 → NL002"]}),
     "exact.link_confirmed": ("3001101", {}),
+    "bookkeeping.category_saved": ("Brandstof", {}),
+    "bookkeeping.category_deleted": ("Brandstof", {}),
+    "bookkeeping.supplier_rule_saved": ("1", {}),
+    "bookkeeping.supplier_rule_deleted": ("1", {}),
+    "bookkeeping.item_ready": ("17", {}),
+    "bookkeeping.item_back_to_preparing": ("17", {}),
+    "bookkeeping.bulk_assign": (None, {"items": [17, 18]}),
+    "bookkeeping.bulk_ready": (None, {"items": [17, 18]}),
+    "bookkeeping.statement_imported": ("ing.xml", {"statements": 1, "lines": 12, "new": 3}),
+    "bookkeeping.items_paired": ("17/18", {}),
+    "bookkeeping.items_unpaired": ("17/18", {}),
+    "claim.submitted": ("Beurs Utrecht", {"claim_id": 3, "total": "33.46"}),
+    "claim.approved": ("Beurs Utrecht", {"claim_id": 3, "item_id": 9, "total": "33.46"}),
+    "claim.rejected": ("Beurs Utrecht", {"claim_id": 3, "reason": "Geen bon"}),
 }
 
 

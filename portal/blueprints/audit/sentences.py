@@ -8,8 +8,10 @@ that never shows raw ``None`` or dict syntax.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import format_currency
 from flask_babel import gettext as _
 
 from portal.models import AuditEvent, Role
@@ -50,6 +52,13 @@ def _administration(target: Any) -> str:
     """ "3001101 Bakkerij" (code and name, as recorded) as "3001101 (Bakkerij)"."""
     code, _space, name = _text(target).partition(" ")
     return f"{code} ({name})" if name else code
+
+
+def _money(value: Any) -> str:
+    try:
+        return format_currency(Decimal(str(value)), "EUR")
+    except (InvalidOperation, ValueError, TypeError):
+        return _text(value) or "—"
 
 
 Facts = dict[str, Any]
@@ -211,6 +220,65 @@ SENTENCES: dict[str, Sentence] = {
         "%(who)s confirmed the details of administration %(admin)s",
         who=who,
         admin=_administration(target),
+    ),
+    "bookkeeping.category_saved": lambda who, target, d: _(
+        "%(who)s saved the category %(name)s", who=who, name=target
+    ),
+    "bookkeeping.category_deleted": lambda who, target, d: _(
+        "%(who)s deleted the category %(name)s", who=who, name=target
+    ),
+    "bookkeeping.supplier_rule_saved": lambda who, target, d: _(
+        "%(who)s saved the rule for supplier %(supplier)s", who=who, supplier=target
+    ),
+    "bookkeeping.supplier_rule_deleted": lambda who, target, d: _(
+        "%(who)s deleted the rule for supplier %(supplier)s", who=who, supplier=target
+    ),
+    "bookkeeping.item_ready": lambda who, target, d: _(
+        "%(who)s marked item %(item)s ready to export", who=who, item=target
+    ),
+    "bookkeeping.item_back_to_preparing": lambda who, target, d: _(
+        "%(who)s put item %(item)s back to preparing", who=who, item=target
+    ),
+    "bookkeeping.bulk_assign": lambda who, target, d: _(
+        "%(who)s assigned pre-accounting values to items %(items)s",
+        who=who,
+        items=_text(d.get("items")) or "—",
+    ),
+    "bookkeeping.bulk_ready": lambda who, target, d: _(
+        "%(who)s marked items %(items)s ready to export",
+        who=who,
+        items=_text(d.get("items")) or "—",
+    ),
+    "bookkeeping.statement_imported": lambda who, target, d: _(
+        "%(who)s imported the bank statement %(file)s: %(lines)s transactions, %(new)s new",
+        who=who,
+        file=target,
+        lines=_text(d.get("lines")) or "0",
+        new=_text(d.get("new")) or "0",
+    ),
+    "bookkeeping.items_paired": lambda who, target, d: _(
+        "%(who)s paired items %(items)s", who=who, items=target.replace("/", " + ")
+    ),
+    "bookkeeping.items_unpaired": lambda who, target, d: _(
+        "%(who)s unpaired items %(items)s", who=who, items=target.replace("/", " + ")
+    ),
+    "claim.submitted": lambda who, target, d: _(
+        "%(who)s submitted the expense claim %(title)s (%(total)s)",
+        who=who,
+        title=target,
+        total=_money(d.get("total")),
+    ),
+    "claim.approved": lambda who, target, d: _(
+        "%(who)s approved the expense claim %(title)s (%(total)s)",
+        who=who,
+        title=target,
+        total=_money(d.get("total")),
+    ),
+    "claim.rejected": lambda who, target, d: _(
+        "%(who)s rejected the expense claim %(title)s: %(reason)s",
+        who=who,
+        title=target,
+        reason=_text(d.get("reason")) or "—",
     ),
 }
 
