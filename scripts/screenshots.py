@@ -1,5 +1,7 @@
 """Screenshots of the demo for docs/screenshots/: the portal's client list, a master-data page
-and the Exact Online page, after connecting Exact (sandbox) and syncing one dossier.
+and the Exact Online page, after connecting Exact (sandbox) and syncing one dossier; and the
+bakery's bookkeeping: the list to prepare, an e-invoice being prepared, the transactions, an
+expense claim and the rules.
 
 Run against a running demo (`make run`): `.venv/bin/python scripts/screenshots.py
 [--base http://127.0.0.1:5000] [--prefix after] [--lang nl]`. Uses Debian's Chromium.
@@ -60,11 +62,37 @@ def main() -> None:
             "master-data": f"{base}/a/{client_id}/sync/data/transaction_lines",
             "exact": f"{base}/a/{portal_id}/exact/",
         }
+        shots.update(_bookkeeping_shots(page, f"{base}/a/{client_id}/books"))
         for name, url in shots.items():
             page.goto(url)
             page.screenshot(path=str(OUT / f"{args.prefix}-{name}.png"), full_page=True)
             print("saved", OUT / f"{args.prefix}-{name}.png")
         browser.close()
+
+
+def _bookkeeping_shots(page, books: str) -> dict[str, str]:
+    """The bakery's bookkeeping pages: the list, the mill's e-invoice, the claim waiting."""
+    page.goto(f"{books}/")
+    rows = [
+        (re.search(r'href="(/a/\d+/books/items/\d+)"', row), row)
+        for row in re.findall(r"<tr.*?</tr>", page.content(), re.S)
+    ]
+    links = [(found.group(1), row) for found, row in rows if found]
+    # the mill's e-invoice (its number MOL-<year>-0117; the bank debit says MOL-0117)
+    item = next((href for href, row in links if "MOL-20" in row), links[0][0] if links else None)
+    page.goto(f"{books}/claims")
+    claim = re.search(r'href="(/a/\d+/books/claims/\d+)"', page.content())
+    origin = books.split("/a/")[0]
+    shots = {
+        "books-items": f"{books}/",
+        "books-transactions": f"{books}/transactions",
+        "books-rules": f"{books}/rules",
+    }
+    if item:
+        shots["books-item"] = origin + item
+    if claim:
+        shots["books-claim"] = origin + claim.group(1)
+    return shots
 
 
 def _ids(page, base: str, ids: list[int]) -> tuple[int, int]:
