@@ -1,6 +1,8 @@
 """What the bookkeeping does when a client's master data has been synced again: rules are
 resolved against the (possibly new) division, and items whose supplier was unknown look for it
-again — the office created it in Exact, the sync brought it in, the item finds it."""
+again — the office created it in Exact, the sync brought it in, the item finds it. Items and
+lines that arrived before the master data get its proposals now: the journal, and the VAT code
+of a line's rate."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from sqlalchemy import select
 from portal.bookkeeping import rules
 from portal.bookkeeping.masterdata import MasterData
 from portal.extensions import db
-from portal.models import Account, BookItem, ItemStatus
+from portal.models import Account, BookItem, ItemLine, ItemStatus
 
 OPEN = (ItemStatus.NEW, ItemStatus.PREPARED)
 
@@ -25,6 +27,8 @@ def after_sync(account_id: int) -> int:
         return 0
     rules.refresh_rule_ids(account, master)
     matched = rematch_suppliers(account, master)
+    fill_vat_codes(account, master)
+    fill_journals(account, master)
     db.session.commit()
     return matched
 
@@ -50,3 +54,39 @@ def rematch_suppliers(account: Account, master: MasterData) -> int:
         matched += 1
     db.session.flush()
     return matched
+
+
+def fill_vat_codes(account: Account, master: MasterData) -> int:
+    """Open items' lines with a rate but no VAT code get the one purchase code of that rate."""
+    lines = db.session.scalars(
+        select(ItemLine)
+        .join(BookItem, BookItem.id == ItemLine.item_id)
+        .where(
+            BookItem.account_id == account.id,
+            BookItem.status.in_(OPEN),
+            ItemLine.vat_code.is_(None),
+            ItemLine.vat_percentage.is_not(None),
+        )
+    ).all()
+    filled = 0
+    for line in lines:
+        code = master.purchase_vat_code(line.vat_percentage)
+        if code is not None:
+            line.vat_code, filled = code, filled + 1
+    db.session.flush()
+    return filled
+
+
+def fill_journals(account: Account, master: MasterData) -> int:
+    """Open items without a journal get the default one of their kind (if there is one)."""
+    items = db.session.scalars(
+        select(BookItem).where(
+            BookItem.account_id == account.id,
+            BookItem.status.in_(OPEN),
+            BookItem.journal_code.is_(None),
+        )
+    ).all()
+    for item in items:
+        rules.propose_defaults(item, master)
+    db.session.flush()
+    return sum(1 for item in items if item.journal_code)

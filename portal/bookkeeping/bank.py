@@ -26,10 +26,10 @@ from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
 from portal import audit, clock
-from portal.bookkeeping import formats, pairing
+from portal.bookkeeping import formats, pairing, settings
 from portal.bookkeeping.files import clean_filename, max_file_size, size_text
 from portal.bookkeeping.masterdata import MasterData
-from portal.bookkeeping.rules import propose
+from portal.bookkeeping.rules import default_journal, propose
 from portal.bookkeeping.storage import storage
 from portal.extensions import db
 from portal.messages import N_, Message
@@ -267,10 +267,14 @@ def _items_for(
 ) -> dict[int, BookItem]:
     """The BANK items of the new debits, flushed in one batch: {index in ``lines``: item}."""
     items: dict[int, BookItem] = {}
+    journal = None
     for index, line in enumerate(lines):
         if not is_purchase(line):
             continue
         item = _item_of(account, user, statement, line, master)
+        if journal is None:  # the same for every debit: looked up once
+            journal = default_journal(item, master, settings.of(account.id)) or ""
+        item.journal_code, item.entry_date = journal or None, item.document_date
         if item.supplier_code in rule_codes:
             propose(item, master)
         items[index] = item

@@ -20,9 +20,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from portal import audit, clock
-from portal.bookkeeping import files, settings
+from portal.bookkeeping import files, rules, settings
 from portal.bookkeeping.formats import FileType
-from portal.bookkeeping.masterdata import GENERAL_JOURNAL, MasterData
+from portal.bookkeeping.masterdata import MasterData
 from portal.bookkeeping.money import cents, split_incl
 from portal.bookkeeping.settings import DEFAULT_MILEAGE_RATE
 from portal.extensions import db
@@ -417,16 +417,6 @@ def reject(claim: ExpenseClaim, approver: User, reason: str) -> None:
     db.session.flush()
 
 
-def general_journal(account_id: int, master: MasterData) -> str | None:
-    """The settings' general journal, else the only synced journal of type 90 (None when
-    there are several or none: the preparer picks one)."""
-    code = settings.of(account_id).general_journal_code
-    if code:
-        return code
-    journals = [j for j in master.journals(GENERAL_JOURNAL) if not j.deleted]
-    return journals[0].code if len(journals) == 1 else None
-
-
 def _item_of(claim: ExpenseClaim, approver: User, master: MasterData) -> BookItem:
     employee = claim.employee.name if claim.employee is not None else "?"
     description = N_("Expense claim %(title)s – %(employee)s", title=claim.title, employee=employee)
@@ -446,10 +436,10 @@ def _item_of(claim: ExpenseClaim, approver: User, master: MasterData) -> BookIte
         document_date=max(line.spent_on for line in claim.lines),
         entry_date=today(),
         amount=claim.total,
-        journal_code=general_journal(claim.account_id, master),
         description=str(description)[:MAX_DESCRIPTION],
         created_by_id=approver.id,
     )
+    rules.propose_defaults(item, master)  # the general journal
     for position, line in enumerate(claim.lines):
         item.lines.append(_item_line(position, line, master))
     return item

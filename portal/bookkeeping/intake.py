@@ -46,7 +46,6 @@ from portal.bookkeeping.formats import (
 )
 from portal.bookkeeping.masterdata import MasterData
 from portal.bookkeeping.pairing import pair_item
-from portal.exact.client.parsing import to_decimal
 from portal.extensions import db
 from portal.messages import N_, Message
 from portal.models import Account, BookItem, ItemKind, ItemLine, ItemStatus, User
@@ -184,7 +183,6 @@ def _fill_from_invoice(item: BookItem, invoice: Invoice, master: MasterData) -> 
 
 def _lines(invoice: Invoice, master: MasterData) -> list[ItemLine]:
     """One line per VAT rate of the invoice's breakdown (the amounts as the invoice gives them)."""
-    codes = _purchase_vat_codes(master)
     lines = []
     for position, subtotal in enumerate(invoice.vat):
         fraction = vat_fraction(subtotal.percent)
@@ -193,7 +191,7 @@ def _lines(invoice: Invoice, master: MasterData) -> list[ItemLine]:
                 position=position,
                 description=_describe(_lines_of(invoice, subtotal)),
                 vat_percentage=fraction,
-                vat_code=_one_code(codes, fraction),
+                vat_code=master.purchase_vat_code(fraction),
                 amount_excl=subtotal.taxable,
                 vat_amount=subtotal.tax,
             )
@@ -213,18 +211,6 @@ def _lines(invoice: Invoice, master: MasterData) -> list[ItemLine]:
 def vat_fraction(percent: Decimal | None) -> Decimal | None:
     """A document's VAT percentage (21) as Exact's fraction (0.21)."""
     return None if percent is None else (percent / 100).quantize(_RATE)
-
-
-def _purchase_vat_codes(master: MasterData) -> list[tuple[str, Decimal | None]]:
-    return [(o.code, to_decimal(o.data.get("Percentage"))) for o in master.vat_codes(True)]
-
-
-def _one_code(codes: list[tuple[str, Decimal | None]], fraction: Decimal | None) -> str | None:
-    """The synced purchase VAT code with this rate, when exactly one has it."""
-    if fraction is None:
-        return None
-    matching = [code for code, rate in codes if rate is not None and rate == fraction]
-    return matching[0] if len(matching) == 1 else None
 
 
 def _lines_of(invoice: Invoice, subtotal: VatSubtotal) -> list[InvoiceLine]:

@@ -158,6 +158,16 @@ class MasterData:
                     break
         return found
 
+    def purchase_vat_code(self, fraction: Decimal | None) -> str | None:
+        """The purchase VAT code with this rate (0.21), when exactly one has it: a document says
+        its rate, not Exact's code, and the portal never guesses between two codes."""
+        if fraction is None:
+            return None
+        matching = [
+            o.code for o in self.vat_codes(True) if to_decimal(o.data.get("Percentage")) == fraction
+        ]
+        return matching[0] if len(matching) == 1 else None
+
     def vat_percentage(self, code: str | None) -> Decimal | None:
         option = self.find("vat_codes", code)
         return to_decimal(option.data.get("Percentage")) if option else None

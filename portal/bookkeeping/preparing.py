@@ -25,12 +25,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import clock
 from portal.bookkeeping.masterdata import (
     GENERAL_JOURNAL,
-    PURCHASE_JOURNAL,
     MasterData,
     Option,
 )
 from portal.bookkeeping.money import CENT, cents, split_incl, vat_on
-from portal.bookkeeping.rules import code_problem
+from portal.bookkeeping.rules import code_problem, journal_type
 from portal.extensions import db
 from portal.messages import N_, Message
 from portal.models import (
@@ -137,23 +136,6 @@ def compute_line(
 
 
 # --- defaults ----------------------------------------------------------------------------------
-
-
-def journal_type(item: BookItem) -> int:
-    """Purchase journals for purchases; a general journal for an expense claim."""
-    return GENERAL_JOURNAL if item.kind == ItemKind.CLAIM else PURCHASE_JOURNAL
-
-
-def default_journal(
-    item: BookItem, master: MasterData, settings: BookkeepingSettings
-) -> str | None:
-    """The settings' journal of the item's type, else the only synced journal of that type."""
-    if item.kind == ItemKind.CLAIM and settings.general_journal_code:
-        return settings.general_journal_code
-    if item.kind != ItemKind.CLAIM and settings.purchase_journal_code:
-        return settings.purchase_journal_code
-    found = master.journals(journal_type(item))
-    return found[0].code if len(found) == 1 else None
 
 
 def default_due_date(master: MasterData, supplier_code: str | None, day: date | None):

@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal import audit
-from portal.bookkeeping.masterdata import MasterData
+from portal.bookkeeping import settings
+from portal.bookkeeping.masterdata import GENERAL_JOURNAL, PURCHASE_JOURNAL, MasterData
 from portal.bookkeeping.money import split_incl
 from portal.extensions import db
 from portal.messages import N_, Message
-from portal.models import Account, BookItem, Category, ItemLine, SupplierRule
+from portal.models import (
+    Account,
+    BookItem,
+    BookkeepingSettings,
+    Category,
+    ItemKind,
+    ItemLine,
+    SupplierRule,
+)
 
 
 class RuleError(Exception):
@@ -77,6 +86,32 @@ def _category_of(item: BookItem) -> Category | None:
 # --- proposing -----------------------------------------------------------------------------------
 
 
+def journal_type(item: BookItem) -> int:
+    """Purchase journals for purchases; a general journal for an expense claim."""
+    return GENERAL_JOURNAL if item.kind == ItemKind.CLAIM else PURCHASE_JOURNAL
+
+
+def default_journal(
+    item: BookItem, master: MasterData, settings: BookkeepingSettings
+) -> str | None:
+    """The settings' journal of the item's type, else the only synced journal of that type."""
+    if item.kind == ItemKind.CLAIM and settings.general_journal_code:
+        return settings.general_journal_code
+    if item.kind != ItemKind.CLAIM and settings.purchase_journal_code:
+        return settings.purchase_journal_code
+    found = master.journals(journal_type(item))
+    return found[0].code if len(found) == 1 else None
+
+
+def propose_defaults(item: BookItem, master: MasterData) -> None:
+    """What every arriving item gets proposed, rule or not: the journal of its kind (the
+    settings' one, else the only synced one) and the document's date as the entry date."""
+    item.journal_code = item.journal_code or default_journal(
+        item, master, settings.of(item.account_id)
+    )
+    item.entry_date = item.entry_date or item.document_date
+
+
 def propose(item: BookItem, master: MasterData) -> None:
     """Fill an arriving item's empty fields from its supplier's rule, else from the category
     it carries, saying which rule proposed them.
@@ -84,6 +119,7 @@ def propose(item: BookItem, master: MasterData) -> None:
     An item without lines gets one; when the item has an amount and the rule a VAT code, the
     line gets that amount split into the amount excl. VAT and the VAT.
     """
+    propose_defaults(item, master)
     rule = supplier_rule(item.account_id, item.supplier_code)
     if rule is not None:
         _fill(item, master, rule.gl_account_code, rule.vat_code, rule.cost_center)

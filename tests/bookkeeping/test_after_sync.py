@@ -49,3 +49,34 @@ def test_an_unknown_supplier_is_found_once_the_sync_brought_it_in(app):
     assert db.session.get(BookItem, exported.id).supplier_code is None  # exported: untouched
     rule = db.session.scalar(db.select(SupplierRule))
     assert rule.supplier_exact_id == "00000000-0000-0000-0000-999900000077"
+
+
+def test_lines_that_arrived_before_the_vat_codes_get_the_code_of_their_rate(app):
+    from decimal import Decimal
+
+    client = make_bookkeeping_client()
+    account = client["account"]
+    item = make_item(
+        account,
+        lines=[
+            {"vat_percentage": Decimal("0.09"), "amount_excl": Decimal("10.00")},
+            {"vat_percentage": Decimal("0.06"), "amount_excl": Decimal("5.00")},  # no such code
+        ],
+    )
+    db.session.commit()
+    after_sync(account.id)
+    assert [line.vat_code for line in db.session.get(BookItem, item.id).lines] == ["1", None]
+
+
+def test_items_that_arrived_before_the_journals_get_the_default_journal(app):
+    from portal.models import ItemKind
+
+    client = make_bookkeeping_client()
+    account = client["account"]
+    receipt = make_item(account)
+    claim = make_item(account, kind=ItemKind.CLAIM)
+    db.session.commit()
+    after_sync(account.id)
+    assert db.session.get(BookItem, receipt.id).journal_code == "70"  # the only purchase one
+    assert db.session.get(BookItem, claim.id).journal_code == "90"  # the only general one
+    assert db.session.get(BookItem, receipt.id).entry_date == receipt.document_date

@@ -136,7 +136,7 @@ def _endpoints() -> set[str]:
 def _fresh_form(item, master, settings) -> ItemForm:
     form = ItemForm(
         formdata=None,
-        data=item_form_data(item, preparing.default_journal(item, master, settings)),
+        data=item_form_data(item, rules.default_journal(item, master, settings)),
     )
     form.fill_choices(Choices(master), item)
     return form

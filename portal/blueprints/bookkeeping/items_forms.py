@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
-from portal.bookkeeping import preparing
+from portal.bookkeeping import preparing, rules
 from portal.bookkeeping.masterdata import GENERAL_JOURNAL, PURCHASE_JOURNAL, MasterData, Option
 from portal.bookkeeping.money import parse_amount, split_incl
 from portal.models import BookItem, ItemLine
@@ -72,7 +72,7 @@ class Choices:
         self.general_journals = [(o.code, o.label) for o in master.journals(GENERAL_JOURNAL)]
 
     def journals_for(self, item: BookItem) -> list[tuple[str, str]]:
-        if preparing.journal_type(item) == GENERAL_JOURNAL:
+        if rules.journal_type(item) == GENERAL_JOURNAL:
             return self.general_journals
         return self.purchase_journals
 

@@ -153,3 +153,17 @@ def file(file_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# The item page shows the stored file in a frame of the portal's own origin: this answer alone
+# may be framed by the portal itself (everything else stays DENY). These are Flask-Talisman's
+# per-view options, as its decorator would set them.
+file.talisman_view_options = {
+    "frame_options": "SAMEORIGIN",
+    "content_security_policy": {
+        "default-src": "'self'",
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "frame-ancestors": "'self'",
+    },
+}

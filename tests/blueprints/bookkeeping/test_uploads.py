@@ -178,6 +178,12 @@ def test_a_stored_file_is_served_to_the_accounts_users(client, login, bk):
     assert response.headers["Content-Disposition"].startswith("inline")
     assert 'filename="bon maart.pdf"' in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    # the item page frames it: the portal itself may, nobody else (other pages stay DENY)
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+    page = client.get(f"/a/{bk['account'].id}/books/upload")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
 def test_an_image_inline_and_an_xml_as_a_download(client, login, bk):
