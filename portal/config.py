@@ -170,5 +170,5 @@ def load_config() -> dict:
         "EXACT_CLIENT_ID": env.get("EXACT_CLIENT_ID"),
         "EXACT_CLIENT_SECRET": env.get("EXACT_CLIENT_SECRET"),
         "EXACT_REDIRECT_URI": env.get("EXACT_REDIRECT_URI"),
-        "RQ_QUEUES": ("mail", "default", "sync"),
+        "RQ_QUEUES": ("mail", "default", "export", "sync"),
     }

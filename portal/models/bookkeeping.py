@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,7 @@ from portal import clock, messages
 from portal.extensions import db
 from portal.models.account import _enum
 from portal.models.base import UTCDateTime
+from portal.models.sync import RunStatus
 
 MONEY = Numeric(14, 2)
 RATE = Numeric(9, 4)  # a VAT fraction as Exact gives it (0.21), a mileage rate per km
@@ -50,8 +52,9 @@ class ItemStatus(enum.StrEnum):
     NEW = "new"
     PREPARED = "prepared"
     READY = "ready"
+    EXPORTING = "exporting"  # selected for export: the dossier's export job takes it
     EXPORTED = "exported"
-    FAILED = "failed"
+    FAILED = "failed"  # the export failed: in the export queue with the reason
 
 
 class ClaimStatus(enum.StrEnum):
@@ -134,6 +137,30 @@ class BookItem(db.Model):
     prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ready_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # the export to Exact Online (portal.bookkeeping.export)
+    export_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    export_requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    export_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("export_runs.id", ondelete="SET NULL"), index=True
+    )
+    # our reference, kept by Exact in the entry's Description: looked up before any retry
+    export_reference: Mapped[str | None] = mapped_column(String(40), index=True)
+    # set (and committed) just before the entry is posted: the entry may exist from then on
+    export_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exact_document_id: Mapped[str | None] = mapped_column(String(64))
+    exact_attachment_id: Mapped[str | None] = mapped_column(String(64))
+    exact_entry_id: Mapped[str | None] = mapped_column(String(64))
+    exact_entry_number: Mapped[str | None] = mapped_column(String(32))
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    seen_in_exact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    export_error: Mapped[str | None] = mapped_column(Text)
+    # the message behind ``export_error`` (template + parameters), translated when shown
+    export_error_message: Mapped[dict | None] = mapped_column(JSON)
+    export_error_field: Mapped[str | None] = mapped_column(String(32))  # the form field it concerns
+    export_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     lines = relationship(
         "ItemLine",
@@ -146,6 +173,8 @@ class BookItem(db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
     prepared_by = relationship("User", foreign_keys=[prepared_by_id])
     ready_by = relationship("User", foreign_keys=[ready_by_id])
+    exported_by = relationship("User", foreign_keys=[exported_by_id])
+    export_requested_by = relationship("User", foreign_keys=[export_requested_by_id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -154,9 +183,15 @@ class BookItem(db.Model):
         return messages.shown(None, self.proposed_by)
 
     @property
+    def export_error_text(self) -> str:
+        """Why the export failed, in the reader's language."""
+        return messages.shown(self.export_error, self.export_error_message)
+
+    @property
     def locked(self) -> bool:
-        """Exported items are Exact's now: nobody edits them here."""
-        return self.status == ItemStatus.EXPORTED
+        """Exported items are Exact's now, and items on their way there wait for the export:
+        nobody edits them here."""
+        return self.status in (ItemStatus.EXPORTED, ItemStatus.EXPORTING)
 
 
 class ItemLine(db.Model):
@@ -370,3 +405,46 @@ class ExpenseLine(db.Model):
     claim = relationship("ExpenseClaim", back_populates="lines")
     category = relationship("Category")
     file = relationship("StoredFile")
+
+
+class ExportRun(db.Model):
+    """One export job of one dossier: what it took, how it ended, its cost in API calls."""
+
+    __tablename__ = "export_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    division_code: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[RunStatus] = mapped_column(
+        _enum(RunStatus, "export_run_status"), default=RunStatus.RUNNING
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items_exported: Mapped[int] = mapped_column(Integer, default=0)
+    items_failed: Mapped[int] = mapped_column(Integer, default=0)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def error_text(self) -> str:
+        return messages.shown(self.error, self.error_message)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@event.listens_for(BookItem.export_error, "set")
+def _export_error_set(target: BookItem, value, _old, _initiator) -> None:
+    target.export_error_message = messages.stored(value)
+
+
+@event.listens_for(ExportRun.error, "set")
+def _export_run_error_set(target: ExportRun, value, _old, _initiator) -> None:
+    target.error_message = messages.stored(value)
