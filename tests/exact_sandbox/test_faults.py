@@ -80,3 +80,22 @@ def test_faults_can_be_cleared_and_bad_kinds_refused(sandbox, api):
     assert api.get(f"{DIVISION}/crm/Accounts", SELECT).status_code == 200
     response = requests.post(f"{sandbox.url}/_sandbox/faults", json={"kind": "explode"}, timeout=10)
     assert response.status_code == 400
+
+
+def test_a_fault_with_a_probability_fires_on_about_that_share_of_calls_repeatably(sandbox, api):
+    fired = []
+    for _ in range(2):
+        control(sandbox.url, "faults", method="DELETE")
+        inject_fault(
+            sandbox.url, kind="status", path="Journals", count=1000, probability=0.2, seed=7
+        )
+        # 2 x 25 calls stay within Exact's 60 a minute
+        statuses = [
+            api.get(f"{DIVISION}/financial/Journals", SELECT).status_code for _ in range(25)
+        ]
+        fired.append(statuses)
+    assert fired[0] == fired[1]  # the same seed, the same calls fail
+    assert set(fired[0]) == {200, 503}
+    assert 1 <= fired[0].count(503) <= 12  # about a fifth of 25
+    with pytest.raises(RuntimeError, match="probability"):
+        inject_fault(sandbox.url, kind="status", path="x", probability=0)
