@@ -2,16 +2,19 @@
 resolved against the (possibly new) division, and items whose supplier was unknown look for it
 again — the office created it in Exact, the sync brought it in, the item finds it. Items and
 lines that arrived before the master data get its proposals now: the journal, and the VAT code
-of a line's rate."""
+of a line's rate. Exported items whose entry the sync brought in (its transaction lines) are
+"seen in Exact"."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from portal import clock
 from portal.bookkeeping import rules
 from portal.bookkeeping.masterdata import MasterData
+from portal.exact.sync import current_rows
 from portal.extensions import db
-from portal.models import Account, BookItem, ItemLine, ItemStatus
+from portal.models import Account, BookItem, ExactRecord, ItemLine, ItemStatus
 
 OPEN = (ItemStatus.NEW, ItemStatus.PREPARED)
 
@@ -29,6 +32,7 @@ def after_sync(account_id: int) -> int:
     matched = rematch_suppliers(account, master)
     fill_vat_codes(account, master)
     fill_journals(account, master)
+    mark_seen_in_exact(account, master)
     db.session.commit()
     return matched
 
@@ -90,3 +94,25 @@ def fill_journals(account: Account, master: MasterData) -> int:
         rules.propose_defaults(item, master)
     db.session.flush()
     return sum(1 for item in items if item.journal_code)
+
+
+def mark_seen_in_exact(account: Account, master: MasterData) -> int:
+    """Exported items whose entry is among the synced transaction lines (``EntryID``) are
+    "seen in Exact" from now on; one statement for all of them. Returns how many."""
+    entry_ids = select(func.lower(ExactRecord.data["EntryID"].as_string())).where(
+        *current_rows(master.link),
+        ExactRecord.entity == "transaction_lines",
+        ExactRecord.deleted_at.is_(None),
+    )
+    return db.session.execute(
+        update(BookItem)
+        .where(
+            BookItem.account_id == account.id,
+            BookItem.status == ItemStatus.EXPORTED,
+            BookItem.seen_in_exact_at.is_(None),
+            BookItem.exact_entry_id.is_not(None),
+            func.lower(BookItem.exact_entry_id).in_(entry_ids),
+        )
+        .values(seen_in_exact_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount

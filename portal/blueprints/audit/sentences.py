@@ -262,6 +262,22 @@ SENTENCES: dict[str, Sentence] = {
     "bookkeeping.items_unpaired": lambda who, target, d: _(
         "%(who)s unpaired items %(items)s", who=who, items=target.replace("/", " + ")
     ),
+    "bookkeeping.exported": lambda who, target, d: _(
+        "%(who)s exported %(items)s items to Exact Online (%(failed)s failed)",
+        who=who,
+        items=_text(d.get("items")) or "0",
+        failed=_text(d.get("failed")) or "0",
+    ),
+    "bookkeeping.export_requested": lambda who, target, d: _(
+        "%(who)s exported items %(items)s to Exact Online",
+        who=who,
+        items=_text(d.get("items")) or "—",
+    ),
+    "bookkeeping.export_back": lambda who, target, d: _(
+        "%(who)s put items %(items)s from the export queue back to preparing",
+        who=who,
+        items=_text(d.get("items")) or "—",
+    ),
     "claim.submitted": lambda who, target, d: _(
         "%(who)s submitted the expense claim %(title)s (%(total)s)",
         who=who,
