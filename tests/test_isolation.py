@@ -105,6 +105,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[Action, str]] = {
     ("bookkeeping.edit_supplier_rule", "POST"): (Action.PREPARE, "url"),
     ("bookkeeping.delete_supplier_rule", "POST"): (Action.PREPARE, "url"),
     ("bookkeeping.settings", "POST"): (Action.PREPARE, "url"),
+    ("bookkeeping.export", "POST"): (Action.EXPORT, "url"),
+    ("bookkeeping.export_retry", "POST"): (Action.EXPORT, "url"),
+    ("bookkeeping.export_back", "POST"): (Action.PREPARE, "url"),
 }
 
 

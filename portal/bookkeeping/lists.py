@@ -20,7 +20,7 @@ from portal.pagination import paginate
 
 TABS: dict[str, tuple[ItemStatus, ...]] = {
     "prepare": (ItemStatus.NEW, ItemStatus.PREPARED),
-    "ready": (ItemStatus.READY,),
+    "ready": (ItemStatus.READY, ItemStatus.EXPORTING),
     "exported": (ItemStatus.EXPORTED,),
     "failed": (ItemStatus.FAILED,),
 }

@@ -42,6 +42,7 @@ def _module_on():
 from portal.blueprints.bookkeeping import (  # noqa: E402, F401
     bank,
     claims,
+    exports,
     items,
     rules,
     uploads,
