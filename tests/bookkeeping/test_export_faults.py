@@ -16,6 +16,7 @@ import time
 import pytest
 import requests
 from exact_sandbox.testing import DEMO_CLIENT_ID
+from flask_babel import force_locale
 from rq import SimpleWorker
 from rq.job import Job
 
@@ -139,6 +140,8 @@ def test_a_validation_error_fails_one_item_and_the_others_go_through(dossier, ex
     assert item.export_error_message["t"].startswith("The supplier %(code)s")
     assert item.export_error_field == "supplier_code"
     assert item.export_posted_at is None  # refused: nothing of it is in Exact
+    with force_locale("nl"):
+        assert "bestaat niet (meer) in Exact Online" in item.export_error_text
 
 
 def test_a_429_mid_batch_pauses_and_the_resumed_job_finishes(dossier, exact_sandbox):
