@@ -63,6 +63,7 @@ def main() -> None:
             "exact": f"{base}/a/{portal_id}/exact/",
         }
         shots.update(_bookkeeping_shots(page, f"{base}/a/{client_id}/books"))
+        shots.update(_export_shots(page, f"{base}/a/{client_id}/books"))
         for name, url in shots.items():
             page.goto(url)
             page.screenshot(path=str(OUT / f"{args.prefix}-{name}.png"), full_page=True)
@@ -93,6 +94,40 @@ def _bookkeeping_shots(page, books: str) -> dict[str, str]:
     if claim:
         shots["books-claim"] = origin + claim.group(1)
     return shots
+
+
+def _export_shots(page, books: str) -> dict[str, str]:
+    """Prepare the card payment (the first supplier Exact has, a cost account, a VAT code), mark
+    it ready, export it, and wait for the worker: the export history and queue."""
+    page.goto(f"{books}/")
+    row = next(
+        (r for r in re.findall(r"<tr.*?</tr>", page.content(), re.S) if "Betaalpas" in r), ""
+    )
+    link = re.search(r'href="(/a/\d+/books/items/(\d+))"', row)
+    if not link:
+        return {}
+    origin = books.split("/a/")[0]
+    suppliers = page.request.get(f"{books}/suppliers?q=").json()
+    page.goto(origin + link.group(1))
+    page.fill("#supplier_code", suppliers[0]["code"])
+    page.select_option("select[name='lines-0-gl_account_code']", index=5)
+    page.select_option("select[name='lines-0-vat_code']", index=1)
+    page.fill("input[name='lines-0-amount']", "68,40")
+    page.locator("button[name=action][value=ready]").click()
+    page.wait_for_load_state()
+    page.goto(f"{books}/?tab=ready")
+    page.check(f"input[name=item_id][value='{link.group(2)}']")
+    page.locator("[data-testid=export-button]").click()
+    page.wait_for_load_state()
+    for _ in range(30):  # the worker exports it
+        page.goto(f"{books}/exports/history")
+        if page.locator("[data-testid=history-row]").count():
+            break
+        time.sleep(1)
+    return {
+        "books-export-history": f"{books}/exports/history",
+        "books-export-queue": f"{books}/exports/queue",
+    }
 
 
 def _ids(page, base: str, ids: list[int]) -> tuple[int, int]:
