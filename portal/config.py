@@ -170,7 +170,7 @@ def load_config() -> dict:
         "EXACT_CLIENT_ID": env.get("EXACT_CLIENT_ID"),
         "EXACT_CLIENT_SECRET": env.get("EXACT_CLIENT_SECRET"),
         "EXACT_REDIRECT_URI": env.get("EXACT_REDIRECT_URI"),
-        "RQ_QUEUES": ("mail", "default", "export", "sync"),
+        "RQ_QUEUES": ("mail", "default", "export", "sync-now", "sync"),
         # An export syncs the dossier first when its master data is older than this (seconds).
         "EXPORT_MAX_MASTER_DATA_AGE": int(env.get("EXPORT_MAX_MASTER_DATA_AGE", str(24 * 3600))),
     }

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 
-QUEUE_TIMEOUTS = {"mail": 60, "default": 300, "export": 3600, "sync": 3600}
+QUEUE_TIMEOUTS = {"mail": 60, "default": 300, "export": 3600, "sync-now": 3600, "sync": 3600}
 _PENDING = "portal_enqueue_after_commit"
 
 

@@ -9,23 +9,34 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from rq import Retry
+from rq import Retry, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_
 
 from portal import clock
-from portal.exact import sync
+from portal.exact import sync, wiring
+from portal.exact.client.ratelimit import Budget
 from portal.extensions import db
 from portal.models import ExactDivisionLink, SyncState, Trigger
 from portal.queue import after_commit, get_queue, redis_connection
 
 SYNC_JOB = "portal.jobs.sync.sync_dossier"
 FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
-# A job waiting for its retry interval (or behind another job): not running, may be replaced.
+# A job waiting for its retry interval, for Exact's minute (a resume) or behind another job:
+# not running, may be replaced.
 WAITING = {JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# Work a person waits for (Sync now, Activate/Overwrite's first import, Reconnect's resume):
+# it goes to its own queue, which workers take before the background syncs.
+INTERACTIVE = {Trigger.MANUAL, Trigger.INITIAL, Trigger.RESUME}
 # Triggers of a person (or of a reconnect) start now rather than wait for a pending retry.
-REPLACES_WAITING = {Trigger.MANUAL, Trigger.INITIAL, Trigger.RESUME}
+REPLACES_WAITING = INTERACTIVE
+SYNC_NOW_QUEUE = "sync-now"  # listed before SYNC_QUEUE in RQ_QUEUES
+SYNC_QUEUE = "sync"
+# The fan-out does not start a division with fewer calls left today: a run would stop
+# after a few pages, and interactive work (Sync now, exports) keeps a little room.
+DAILY_RESERVE = 50
+RESUME_MARGIN = timedelta(seconds=1)  # start a resume just after Exact's reset, not before
 RETRY = Retry(max=3, interval=[30, 120, 600])
 JOB_OPTIONS = {
     "retry": RETRY,
@@ -39,15 +50,31 @@ def sync_job_id(account_id: int) -> str:
     return f"sync-{account_id}"
 
 
+def resume_job_id(account_id: int) -> str:
+    """The id of a dossier's continuation after Exact's minute, scheduled while the job with
+    the other id still runs (RQ keeps one job per id; the running one's hash goes when it
+    ends). A dossier has at most one job under either id."""
+    return f"sync-{account_id}-resume"
+
+
+def queue_for(trigger: Trigger | str) -> str:
+    """Interactive syncs on ``sync-now`` (taken first), the fan-out's runs on ``sync``."""
+    return SYNC_NOW_QUEUE if Trigger(trigger) in INTERACTIVE else SYNC_QUEUE
+
+
 def enqueue_sync(account_id: int, trigger: Trigger) -> bool:
     """Queue a sync of the dossier now; False when one is already queued or running.
 
-    A person's sync (and a reconnect's) replaces a job that only waits for RQ's retry
-    interval: it starts now instead of minutes later.
+    One job per dossier across both queues and both ids. A person's sync (and a
+    reconnect's) replaces a job that only waits (RQ's retry interval, or a resume scheduled
+    for Exact's next minute): it starts now instead of later.
     """
-    queue = get_queue("sync")
+    replaces = Trigger(trigger) in REPLACES_WAITING
+    for job_id in (sync_job_id(account_id), resume_job_id(account_id)):
+        if not _make_room(_fetch(job_id), replaces):
+            return False
     try:
-        queue.enqueue(
+        get_queue(queue_for(trigger)).enqueue(
             SYNC_JOB,
             account_id,
             trigger,
@@ -55,17 +82,58 @@ def enqueue_sync(account_id: int, trigger: Trigger) -> bool:
             unique=True,
             **JOB_OPTIONS,
         )
-    except DuplicateJobError:
-        job = _job(account_id)
-        status = None if job is None else job.get_status(refresh=True)
-        if status in FINISHED:
-            job.delete()
-        elif status in WAITING and Trigger(trigger) in REPLACES_WAITING:
+    except DuplicateJobError:  # another process queued it just now
+        return False
+    return True
+
+
+def _make_room(job: Job | None, replace_waiting: bool) -> bool:
+    """Whether the dossier may get a new job as far as ``job`` is concerned: a finished job's
+    leftover is removed, a waiting one too when ``replace_waiting``."""
+    if job is None:
+        return True
+    status = job.get_status(refresh=True)
+    if status in FINISHED or (status in WAITING and replace_waiting):
+        if status not in FINISHED:
             job.cancel()
-            job.delete()
-        else:
-            return False
-        return enqueue_sync(account_id, trigger)
+        job.delete()
+        return True
+    return False
+
+
+def in_sync_job(account_id: int) -> bool:
+    """Whether this process runs the dossier's own sync job (not an export that syncs first,
+    not a direct call): only that job hands its work on to a scheduled resume."""
+    current = get_current_job()
+    return current is not None and current.id in (
+        sync_job_id(account_id),
+        resume_job_id(account_id),
+    )
+
+
+def schedule_resume(account_id: int, trigger: Trigger, until: datetime) -> bool:
+    """Continue the dossier's sync by itself just after ``until`` (Exact's minute reset), on
+    the queue of its trigger: RQ's scheduler (every worker runs one) queues it then. The
+    running job keeps its id until it ends, so the resume takes the other of the two ids.
+    False when the dossier already has another job waiting or queued (that one continues)."""
+    current = get_current_job()
+    job_id = resume_job_id(account_id)
+    if current is not None and current.id == job_id:
+        job_id = sync_job_id(account_id)
+    if not _make_room(_fetch(job_id), replace_waiting=False):
+        return False
+    try:
+        get_queue(queue_for(trigger)).enqueue_at(
+            until + RESUME_MARGIN,
+            SYNC_JOB,
+            account_id,
+            Trigger(trigger),
+            job_id=job_id,
+            unique=True,
+            **JOB_OPTIONS,
+        )
+    except DuplicateJobError:
+        return False
     return True
 
 
@@ -80,23 +148,24 @@ def is_retry(job: Job | None) -> bool:
     return job is not None and job.retries_left is not None and job.retries_left < RETRY.max
 
 
-def _job(account_id: int) -> Job | None:
+def _fetch(job_id: str) -> Job | None:
     try:
-        return Job.fetch(sync_job_id(account_id), connection=redis_connection())
+        return Job.fetch(job_id, connection=redis_connection())
     except NoSuchJobError:
         return None
 
 
 def cancel_sync(account_id: int) -> None:
-    """Drop a queued sync of the dossier (a running one stops at its next check)."""
-    job = _job(account_id)
-    if job is not None and job.get_status(refresh=True) in {
-        JobStatus.QUEUED,
-        JobStatus.SCHEDULED,
-        JobStatus.DEFERRED,
-    }:
-        job.cancel()
-        job.delete()
+    """Drop a queued or waiting sync of the dossier (a running one stops at its next check)."""
+    for job_id in (sync_job_id(account_id), resume_job_id(account_id)):
+        job = _fetch(job_id)
+        if job is not None and job.get_status(refresh=True) in {
+            JobStatus.QUEUED,
+            JobStatus.SCHEDULED,
+            JobStatus.DEFERRED,
+        }:
+            job.cancel()
+            job.delete()
 
 
 def stagger_seconds(account_id: int, interval_minutes: int) -> int:
@@ -112,11 +181,16 @@ def next_run_at(account_id: int, interval_minutes: int | None, now) -> datetime:
 
 
 def queue_due_syncs() -> int:
-    """The periodic fan-out: queue every due dossier that may sync; returns how many."""
+    """The periodic fan-out: queue every due dossier that may sync; returns how many.
+
+    A division with less than DAILY_RESERVE calls left today is not started: its next run
+    moves to just after Exact's daily reset (staggered), so a big first import goes on with
+    the next day's budget from its kept cursor instead of failing at 5,000.
+    """
     now = clock.now()
     due = db.session.execute(
         sync.eligible_links()
-        .add_columns(SyncState)
+        .add_columns(ExactDivisionLink.division_code, SyncState)
         .outerjoin(SyncState, SyncState.account_id == ExactDivisionLink.account_id)
         .where(
             or_(
@@ -126,10 +200,26 @@ def queue_due_syncs() -> int:
             )
         )
     ).all()
+    budgets = wiring.rate_limits().budgets(code for _id, code, _state in due)  # one pipeline
     queued = 0
-    for account_id, state in due:
+    for account_id, division_code, state in due:
         state = state or sync.state_for(account_id)
+        reset = daily_reset_if_spent(budgets[division_code], now)
+        if reset is not None:
+            stagger = stagger_seconds(account_id, state.interval_minutes or 240)
+            state.next_run_at = reset + timedelta(seconds=stagger)
+            db.session.commit()
+            continue
         state.next_run_at = next_run_at(account_id, state.interval_minutes, now)
         db.session.commit()
         queued += enqueue_sync(account_id, Trigger.SCHEDULE)
     return queued
+
+
+def daily_reset_if_spent(budget: Budget, now: datetime) -> datetime | None:
+    """Exact's daily reset when the division has less than DAILY_RESERVE calls left of
+    today's budget as last seen; None when it may start (unknown, enough left, a new day)."""
+    reset = budget.daily_reset_at
+    if budget.daily_remaining is None or reset is None or reset <= now:
+        return None
+    return reset if budget.daily_remaining < DAILY_RESERVE else None

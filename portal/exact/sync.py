@@ -8,13 +8,38 @@ overwritten or blocked, connection needing re-authorisation).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Insert,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from portal import audit, clock, messages
@@ -53,11 +78,11 @@ from portal.models import (
     Trigger,
 )
 from portal.permissions import Action, people_who_may
-from portal.queue import redis_connection
+from portal.queue import after_commit, redis_connection
 from portal.urls import external_url
 
 log = logging.getLogger(__name__)
-UPSERT_BATCH = 500
+UPSERT_BATCH = 1000  # rows per statement: one page of an Exact sync feed
 DIVISION_FIELDS = "Code,Description,VATNumber,ChamberOfCommerceNumber,DivisionMoveDate"
 
 
@@ -241,9 +266,8 @@ def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX
         db.session.rollback()
         _finish(run, state, RunStatus.STOPPED, stop.reason)
     except SyncWaiting as wait:
-        # The scheduler's fan-out starts the dossier again once Exact's limit has reset.
         db.session.rollback()
-        state.waiting_until = state.next_run_at = wait.until
+        _wait_for_reset(account_id, trigger, state, wait)
         _finish(run, state, RunStatus.WAITING, wait.message)
     except ExactError as error:
         db.session.rollback()
@@ -257,6 +281,21 @@ def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX
         db.session.commit()
         clear_progress(account_id)
     return run
+
+
+def _wait_for_reset(account_id: int, trigger: Trigger, state: SyncState, wait: SyncWaiting) -> None:
+    """End the run instead of sleeping on a spent limit; every stored page's cursor is
+    committed already. A spent minute in the dossier's sync job: its resume is scheduled for
+    the reset (RQ's scheduler queues it), so the worker takes other dossiers meanwhile. A
+    spent day, or a sync inside another job (an export waits and resumes itself): the
+    fan-out starts the dossier again after the reset."""
+    from portal.exact import scheduling  # it imports this module
+
+    state.waiting_until = wait.until
+    if wait.daily or not scheduling.in_sync_job(account_id):
+        state.next_run_at = wait.until
+    else:  # queued once the run's end commits
+        after_commit(lambda: scheduling.schedule_resume(account_id, trigger, wait.until))
 
 
 def _plan_next_run(account_id: int, state: SyncState) -> None:
@@ -534,12 +573,30 @@ def _refresh_planner_statistics() -> None:
         db.session.commit()
 
 
+LIST_MAX_WAIT = 65.0  # seconds: once a whole list is begun, its minute is waited out
+
+
+def _read_whole_list(client, link, entity: SyncEntity) -> list[dict]:
+    """A list without a sync feed has no cursor: it is read whole or not at all. Its first
+    page may end the run on a spent minute (nothing is lost); once a page is in, the job waits
+    out the minute instead, or a list longer than a minute's calls would start over on every
+    resume and never finish."""
+    limits = client.rate_limits
+    before, rows = limits.max_wait, []
+    try:
+        for page, _next in client.iter_pages(
+            link.division_code, entity.path, {"$select": entity.fields}
+        ):
+            rows.extend(page)
+            limits.max_wait = max(before, LIST_MAX_WAIT)
+    finally:
+        limits.max_wait = before
+    return rows
+
+
 def _sync_whole_list(client, link, run, entity: SyncEntity) -> None:
     """Read the whole list; rows gone from Exact are marked deleted."""
-    rows = _calls(
-        client,
-        lambda: list(client.get_all(link.division_code, entity.path, {"$select": entity.fields})),
-    )
+    rows = _calls(client, lambda: _read_whole_list(client, link, entity))
     new, changed = upsert_rows(link.account_id, link.division_code, entity, rows)
     present = {str(row["ID"]) for row in rows}
     gone = db.session.scalars(
@@ -589,74 +646,137 @@ def upsert_rows(
     account_id: int, division_code: int, entity: SyncEntity, rows: Iterable[dict]
 ) -> tuple[int, int]:
     """Insert or update the division's rows by their Exact ID; returns (new, changed).
-    Idempotent. A retired or deleted row that Exact sends again is current again (changed).
+    Idempotent. A row equal to the stored one is neither written nor counted; a retired or
+    deleted row that Exact sends again is current again (changed). A row twice in ``rows``
+    counts once, with its later version (a sync feed lists changes oldest first).
 
-    The rows are as the API client returns them: already without ``__metadata``.
+    The rows are as the API client returns them: already without ``__metadata``. Each batch
+    of ``UPSERT_BATCH`` rows is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE changed``
+    whose rows are one JSON parameter, encoded once here (no per-row parameters for the
+    driver and SQLAlchemy to process). PostgreSQL's ``xmax = 0`` tells inserted rows from
+    updated ones; SQLite needs one read of the stored IDs first.
     """
-    rows = list(rows)
-    if not rows:
+    latest = {str(row["ID"]): row for row in rows}
+    if not latest:
         return 0, 0
-    ids = [str(row["ID"]) for row in rows]
-    existing: dict = {}
-    for start in range(0, len(ids), UPSERT_BATCH):
-        chunk = ids[start : start + UPSERT_BATCH]
-        for found in db.session.execute(
-            select(
-                ExactRecord.exact_id,
-                ExactRecord.id,
-                ExactRecord.data,
-                ExactRecord.deleted_at,
-                ExactRecord.retired_at,
-            ).where(
-                ExactRecord.account_id == account_id,
-                ExactRecord.division_code == division_code,
-                ExactRecord.entity == entity.key,
-                ExactRecord.exact_id.in_(chunk),
-            )
-        ):
-            existing[found.exact_id] = found
-    now = clock.now()
-    inserts, updates, new, changed = [], [], 0, 0
-    for row in rows:
-        values = _values(account_id, division_code, entity, row, now)
-        current = existing.get(values["exact_id"])
-        if current is None:
-            inserts.append(values)
-            existing[values["exact_id"]] = values  # a row twice on one page counts once
-            new += 1
-        elif isinstance(current, dict):
-            continue
-        elif (
-            current.data != values["data"]
-            or current.deleted_at is not None
-            or current.retired_at is not None
-        ):
-            updates.append({"id": current.id, **values})
-            changed += 1
-    if inserts:
-        db.session.execute(ExactRecord.__table__.insert(), inserts)
-    if updates:
-        db.session.execute(update(ExactRecord), updates)
+    postgres = db.engine.dialect.name == "postgresql"
+    statement = _upsert_statement(account_id, division_code, entity.key, clock.now(), postgres)
+    values = [_values(entity, exact_id, row) for exact_id, row in latest.items()]
+    new = changed = 0
+    for start in range(0, len(values), UPSERT_BATCH):
+        batch = values[start : start + UPSERT_BATCH]
+        stored = None if postgres else _stored_ids(account_id, division_code, entity.key, batch)
+        page = json.dumps(batch)
+        if postgres and "\\u0000" in page:
+            page = _NUL.sub(r"\1", page)
+        for row in db.session.execute(statement, {"page": page}):
+            inserted = row.inserted if stored is None else row.exact_id not in stored
+            new, changed = (new + 1, changed) if inserted else (new, changed + 1)
     return new, changed
 
 
-def _values(
-    account_id: int, division_code: int, entity: SyncEntity, row: dict, now: datetime
-) -> dict:
+# JSONB refuses U+0000 in strings (JSON text took it): dropped, unless the backslash is escaped
+_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _upsert_statement(
+    account_id: int, division_code: int, entity_key: str, now: datetime, postgres: bool
+) -> Insert:
+    """The upsert of one (client, division, entity), its rows from the JSON array ``page``
+    (of ``_values``). A stored row is written only if it differs or was deleted or retired.
+    Returns the IDs written (and on PostgreSQL whether inserted).
+
+    PostgreSQL compares JSONB by value. SQLite compares the JSON text, which SQLite itself
+    renders from the page (minified); a row stored earlier through SQLAlchemy's JSON type
+    (``json.dumps``' spaced form) is compared minified by ``json()`` when the texts differ,
+    so it is not rewritten (nor counted) just for its spacing."""
+    table = ExactRecord.__table__
+    names = ["account_id", "division_code", "entity", "exact_id", "code", "description"]
+    names += ["data", "row_timestamp", "deleted_at", "retired_at", "synced_at"]
+    rows = _page_rows(account_id, division_code, entity_key, now, postgres)
+    statement = (postgresql.insert if postgres else sqlite.insert)(table).from_select(names, rows)
+    sent = statement.excluded
+    differs = table.c.data.is_distinct_from(sent.data)
+    if not postgres:  # the JSON text, not through the JSON type (short-circuits: AND)
+        stored, text_sent = type_coerce(table.c.data, String), type_coerce(sent.data, String)
+        differs = and_(stored.is_distinct_from(text_sent), func.json(stored) != text_sent)
+    returning = [table.c.exact_id]
+    if postgres:
+        returning.append(literal_column("xmax = 0", Boolean).label("inserted"))
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "division_code", "entity", "exact_id"],
+        set_={
+            "code": sent.code,
+            "description": sent.description,
+            "data": sent.data,
+            "row_timestamp": sent.row_timestamp,
+            "deleted_at": null(),
+            "retired_at": null(),
+            "synced_at": sent.synced_at,
+        },
+        where=or_(
+            differs,
+            table.c.deleted_at.is_not(None),
+            table.c.retired_at.is_not(None),
+        ),
+    ).returning(*returning)
+
+
+def _page_rows(
+    account_id: int, division_code: int, entity_key: str, now: datetime, postgres: bool
+) -> Select:
+    """The rows of the JSON array ``page``, one per element, in ``exact_records``' columns."""
+    page = bindparam("page", type_=String)
+    if postgres:
+        item = func.jsonb_array_elements(cast(page, postgresql.JSONB)).table_valued(
+            column("value", postgresql.JSONB)
+        )
+        fields = [item.c.value[i].astext for i in range(3)]
+        data, timestamp = item.c.value[3], cast(item.c.value[4].astext, BigInteger)
+    else:
+        item = func.json_each(page).table_valued("value")
+        fields = [func.json_extract(item.c.value, f"$[{i}]") for i in range(3)]
+        data, timestamp = (func.json_extract(item.c.value, f"$[{i}]") for i in (3, 4))
+    return select(
+        literal(account_id),
+        literal(division_code),
+        literal(entity_key),
+        *fields,
+        data,
+        timestamp,
+        null(),
+        null(),
+        literal(now, ExactRecord.synced_at.type),
+    ).where(true())  # SQLite: "FROM json_each(?) ON CONFLICT" would read as a join
+
+
+def _stored_ids(
+    account_id: int, division_code: int, entity_key: str, batch: list[list]
+) -> set[str]:
+    """The batch's IDs already stored (SQLite: RETURNING cannot tell an insert from an
+    update)."""
+    return set(
+        db.session.scalars(
+            select(ExactRecord.exact_id).where(
+                ExactRecord.account_id == account_id,
+                ExactRecord.division_code == division_code,
+                ExactRecord.entity == entity_key,
+                ExactRecord.exact_id.in_([values[0] for values in batch]),
+            )
+        )
+    )
+
+
+def _values(entity: SyncEntity, exact_id: str, row: dict) -> list:
+    """One row of ``_upsert_statement``'s page: ID, code, description, data, Timestamp."""
     timestamp = row.get("Timestamp")
-    return {
-        "account_id": account_id,
-        "division_code": division_code,
-        "entity": entity.key,
-        "exact_id": str(row["ID"]),
-        "code": _short(entity.code(row), 64),
-        "description": _short(entity.description(row), 255),
-        "data": row,
-        "row_timestamp": int(timestamp) if timestamp is not None else None,
-        "deleted_at": None,
-        "retired_at": None,
-        "synced_at": now,
-    }
+    return [
+        exact_id,
+        _short(entity.code(row), 64),
+        _short(entity.description(row), 255),
+        row,
+        int(timestamp) if timestamp is not None else None,
+    ]
 
 
 def _short(value, length: int) -> str | None:

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock, messages
@@ -69,7 +70,8 @@ class ExactRecord(db.Model):
     exact_id: Mapped[str] = mapped_column(String(64))
     code: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(String(255))
-    data: Mapped[dict] = mapped_column(JSON)
+    # JSONB on PostgreSQL: the sync's upsert compares stored and sent rows by value in SQL
+    data: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     row_timestamp: Mapped[int | None] = mapped_column(BigInteger)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

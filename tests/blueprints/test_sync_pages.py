@@ -66,7 +66,7 @@ def _text(markup: str) -> str:
 
 
 def _queued() -> set[str]:
-    return set(get_queue("sync").job_ids)
+    return set(get_queue("sync-now").job_ids) | set(get_queue("sync").job_ids)
 
 
 # --- fixtures: dossiers linked without Exact (fast), and one synced through the sandbox -------

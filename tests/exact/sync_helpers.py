@@ -27,8 +27,10 @@ SANDBOX_TABLES = {
 
 
 def run_sync_queue() -> None:
-    """Run every queued sync job in a real (in-process) RQ worker on real Redis."""
-    SimpleWorker([get_queue("sync")], connection=redis_connection()).work(burst=True)
+    """Run every queued sync job in a real (in-process) RQ worker on real Redis: the
+    interactive queue first, as the portal's workers take them."""
+    queues = [get_queue("sync-now"), get_queue("sync")]
+    SimpleWorker(queues, connection=redis_connection()).work(burst=True)
 
 
 def sandbox_ids(sandbox, division: int) -> dict[str, set[str]]:

@@ -235,7 +235,7 @@ def test_the_bulk_link_links_exact_vat_matches_and_skips_ambiguous_ones(
     assert "several clients have this VAT number" in result
     assert "no administration has this VAT number" in result
     assert "you may not link" in result
-    assert f"sync-{bakker.id}" in get_queue("sync").job_ids
+    assert f"sync-{bakker.id}" in get_queue("sync-now").job_ids  # Activate: interactive
     assert "exact.activated" in _audit(db, bakker)
     # run again: nothing new, the linked client is not touched
     again = client.post(url).get_data(as_text=True)

@@ -51,12 +51,12 @@ def _job(dossier) -> Job:
 
 def _release_scheduled_jobs() -> None:
     """What RQ's scheduler does once the retry interval has passed."""
-    queue = get_queue("sync")
-    registry = queue.scheduled_job_registry
-    for job_id in registry.get_job_ids():
-        job = Job.fetch(job_id, connection=redis_connection())
-        registry.remove(job)
-        queue.enqueue_job(job)
+    for queue in (get_queue("sync-now"), get_queue("sync")):
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_job_ids():
+            job = Job.fetch(job_id, connection=redis_connection())
+            registry.remove(job)
+            queue.enqueue_job(job)
 
 
 def test_an_automatic_retry_is_labelled_a_retry_not_by_hand(retry_waiting, db, app):
@@ -74,7 +74,8 @@ def test_sync_now_replaces_a_waiting_retry_and_starts_now(retry_waiting, db):
     assert enqueue_sync(account_id, Trigger.SCHEDULE) is False  # the fan-out leaves it alone
     assert enqueue_sync(account_id, Trigger.MANUAL) is True  # before: "already queued"
     assert _job(retry_waiting).get_status(refresh=True) == JobStatus.QUEUED
-    assert get_queue("sync").scheduled_job_registry.get_job_ids() == []
+    for name in ("sync-now", "sync"):
+        assert get_queue(name).scheduled_job_registry.get_job_ids() == []
     run_sync_queue()
     run = _runs(db, account_id)[-1]
     assert run.trigger == Trigger.MANUAL and run.status == "succeeded"

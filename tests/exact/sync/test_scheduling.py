@@ -14,7 +14,7 @@ from tests.exact.sync_helpers import run_sync_queue
 
 
 def test_one_job_per_dossier(dossier, db):
-    queue = get_queue("sync")
+    queue = get_queue("sync-now")  # Activate's first import and Sync now: interactive
     assert queue.job_ids == [sync_job_id(dossier["account_id"])]  # the initial sync
     assert enqueue_sync(dossier["account_id"], "manual") is False  # already queued
     run_sync_queue()
@@ -34,7 +34,7 @@ def test_the_first_scheduled_run_is_an_interval_after_the_initial_import(dossier
 
 
 def test_a_linked_dossier_never_run_is_due_at_once(dossier, db):
-    get_queue("sync").empty()  # the initial import got lost (Redis flushed)
+    get_queue("sync-now").empty()  # the initial import got lost (Redis flushed)
     assert db.session.scalar(select(SyncState)) is None
     assert enqueue_due_syncs() == 1
 

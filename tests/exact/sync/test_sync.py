@@ -24,7 +24,7 @@ def _runs(db, account_id):
 def test_activation_queues_an_initial_sync_that_brings_everything_in(dossier, db, exact_sandbox):
     from portal.queue import get_queue
 
-    assert sync_job_id(dossier["account_id"]) in get_queue("sync").job_ids
+    assert sync_job_id(dossier["account_id"]) in get_queue("sync-now").job_ids  # interactive
     run_sync_queue()
     assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
     run = _runs(db, dossier["account_id"])[-1]
@@ -103,7 +103,8 @@ def test_revoking_portal_access_stops_queued_and_future_runs(dossier, db, client
 
     revoke_portal_access(dossier["client"], dossier["client_owner"])
     db.session.commit()
-    assert sync_job_id(dossier["account_id"]) not in get_queue("sync").job_ids
+    for name in ("sync-now", "sync"):
+        assert sync_job_id(dossier["account_id"]) not in get_queue(name).job_ids
     with pytest.raises(sync.SyncStopped):
         sync.eligible_link(dossier["account_id"])
 
