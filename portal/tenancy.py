@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 
 from portal.extensions import db
 from portal.models import Account, Membership, PortalLink, PortalLinkStatus, Role, User
@@ -41,10 +41,14 @@ def accessible_accounts(user: User) -> list[tuple[Account, Role]]:
     return [(account, role) for account, role in rows]
 
 
-def portal_clients_for_switcher(user: User, limit: int = SWITCHER_CLIENTS_PER_PORTAL):
+def portal_clients_for_switcher(
+    user: User, limit: int = SWITCHER_CLIENTS_PER_PORTAL
+) -> dict[int, tuple[list[Account], int]]:
     """Per portal of the user: (its first clients by name, its number of clients).
 
-    Two queries whatever the number of clients; at most ``limit`` rows per portal are loaded.
+    Two queries whatever the number of clients: a count per portal (its links only, no join),
+    and the first ``limit`` clients of each portal (one ``LIMIT`` per portal, united), so
+    neither ranks nor loads a portal's other clients.
     """
     portal_ids = select(Membership.account_id).where(Membership.user_id == user.id)
     active = (PortalLink.portal_id.in_(portal_ids), PortalLink.status == PortalLinkStatus.ACTIVE)
@@ -55,23 +59,20 @@ def portal_clients_for_switcher(user: User, limit: int = SWITCHER_CLIENTS_PER_PO
     )
     if not totals:
         return {}
-    ranked = (
-        select(
-            PortalLink.portal_id.label("portal_id"),
-            Account.id.label("client_id"),
-            func.row_number()
-            .over(partition_by=PortalLink.portal_id, order_by=(Account.name, Account.id))
-            .label("position"),
-        )
+    firsts = [
+        select(PortalLink.portal_id.label("portal_id"), Account.id.label("client_id"))
         .join(Account, Account.id == PortalLink.client_id)
-        .where(*active)
+        .where(PortalLink.portal_id == portal_id, PortalLink.status == PortalLinkStatus.ACTIVE)
+        .order_by(Account.name, Account.id)
+        .limit(limit)
         .subquery()
-    )
+        for portal_id in sorted(totals)
+    ]
+    chosen = union_all(*(select(first) for first in firsts)).subquery()
     rows = db.session.execute(
-        select(ranked.c.portal_id, Account)
-        .join(Account, Account.id == ranked.c.client_id)
-        .where(ranked.c.position <= limit)
-        .order_by(ranked.c.portal_id, ranked.c.position)
+        select(chosen.c.portal_id, Account)
+        .join(Account, Account.id == chosen.c.client_id)
+        .order_by(chosen.c.portal_id, Account.name, Account.id)
     ).all()
     grouped: dict[int, list[Account]] = {pid: [] for pid in totals}
     for portal_id, client in rows:

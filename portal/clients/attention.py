@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import Select, func, select
 
 from portal import clock
-from portal.exact.client.ratelimit import Budget
+from portal.exact.client.ratelimit import LOW_DAILY_SHARE, Budget
 from portal.extensions import db
 from portal.models import (
     Account,
@@ -27,7 +27,7 @@ from portal.models import (
 
 SHOWN = 10  # rows named per kind; the rest is counted
 EXPIRY_WARNING = timedelta(days=14)  # say when a connection's refresh token dies this soon
-NEARLY_SPENT = 0.10  # a division's daily API budget with a tenth or less left
+NEARLY_SPENT = LOW_DAILY_SHARE  # a division's daily API budget with a tenth or less left
 
 
 @dataclass
@@ -108,7 +108,8 @@ def nearly_spent(budget: Budget, now: datetime) -> bool:
 
 
 def for_portal(portal: Account) -> Attention:
-    """What the office must act on: five queries and one Redis look-up per linked division."""
+    """What the office must act on: at most six queries and two Redis round trips, whatever
+    the number of clients."""
     now = clock.now()
     connection = _connection(portal)
     attention = Attention(
@@ -141,24 +142,28 @@ def for_portal(portal: Account) -> Attention:
 
 
 def _spent_budgets(portal: Account, now: datetime) -> Group:
+    """The portal's clients whose division has nearly spent its daily budget: Redis's index of
+    such divisions (one command; it holds a division until its daily reset), one query for the
+    first SHOWN of this portal's with their total, and one pipelined read of the budgets shown.
+    Nothing here grows with the portal's clients."""
     from portal.exact.wiring import rate_limits
 
-    linked = db.session.execute(
+    limits = rate_limits()
+    low = limits.low_daily_divisions()
+    if not low:
+        return Group()
+    group = _group(
         _active_clients(portal)
         .add_columns(ExactDivisionLink.division_code)
         .join(ExactDivisionLink, ExactDivisionLink.account_id == Account.id)
+        .where(ExactDivisionLink.division_code.in_(sorted(low)))
         .order_by(Account.name, Account.id)
-    ).all()
-    if not linked:
-        return Group()
-    limits = rate_limits()
-    budgets = {code: limits.budget(code) for code in {row.division_code for row in linked}}
-    spent = [
-        (row.id, row.name, row.division_code, budgets[row.division_code])
-        for row in linked
-        if nearly_spent(budgets[row.division_code], now)
+    )
+    budgets = limits.budgets(row.division_code for row in group.rows)
+    group.rows = [
+        (row.id, row.name, row.division_code, budgets[row.division_code]) for row in group.rows
     ]
-    return Group(spent[:SHOWN], len(spent))
+    return group
 
 
 @dataclass

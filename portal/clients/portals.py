@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from portal import audit, clock
 from portal.clients.access import grant_access, portal_with_email
@@ -26,7 +26,7 @@ from portal.models import (
     User,
     normalize_email,
 )
-from portal.pagination import Pagination, paginate
+from portal.pagination import Pagination, RowPagination
 from portal.vat import normalize_vat
 
 
@@ -152,31 +152,37 @@ def client_list(
     per_page: int = 50,
 ) -> Pagination:
     """A page of the portal's clients (``ClientRow`` items; a page beyond the last shows the
-    last): one query for the page and one for the count, never one per row.
+    last): one query for the page, a count of the portal's links (no join unless searching),
+    and one query for the VAT twins of the page's clients: never one per row, and nothing
+    loads or ranks all of the portal's clients.
 
     Rows carry their Exact link and sync state (joined), and for active clients the API budget
-    of the linked division, read from Redis (one call per division of the page, no query).
+    of the linked division, read from Redis in one round trip (no query).
     """
     where = [PortalLink.portal_id == portal.id]
     if status is not None:
         where.append(PortalLink.status == status)
+    count = select(func.count()).select_from(PortalLink)
     if search:
         where.append(func.lower(Account.name).contains(search.strip().lower(), autoescape=True))
+        count = count.join(Account, Account.id == PortalLink.client_id)
     base = (
         select(PortalLink, Account, ExactDivisionLink, SyncState)
         .join(Account, Account.id == PortalLink.client_id)
         .outerjoin(ExactDivisionLink, ExactDivisionLink.account_id == Account.id)
         .outerjoin(SyncState, SyncState.account_id == Account.id)
         .where(*where)
+        .order_by(Account.name, Account.id)
     )
-    listing = paginate(base.order_by(Account.name, Account.id), page, per_page)
+    listing = _paginate_counted(base, count.where(*where), page, per_page)
     rows = listing.items = [
         ClientRow(link, client, client.billed_to_id == portal.id, exact_link, sync_state)
         for link, client, exact_link, sync_state in listing.items
     ]
-    twins = duplicate_vat_numbers(portal)
+    normal = {v: normalize_vat(v) for v in {row.client.vat_number for row in rows} if v}
+    twins = duplicate_vat_numbers(portal, normal)
     for row in rows:
-        vat = normalize_vat(row.client.vat_number)
+        vat = normal.get(row.client.vat_number, "")
         row.same_vat = [name for id_, name in twins.get(vat, []) if id_ != row.client.id]
     if status == PortalLinkStatus.ACTIVE:
         budgets = _division_budgets({r.exact_link.division_code for r in rows if r.exact_link})
@@ -185,28 +191,65 @@ def client_list(
     return listing
 
 
-def duplicate_vat_numbers(portal: Account) -> dict[str, list[tuple[int, str]]]:
+class _CountedPagination(RowPagination):
+    """Rows of the page as ``RowPagination``; the total from a count of its own (``count_select``),
+    so the database does not build and join every row only to count them."""
+
+    def _query_count(self) -> int:
+        return self._query_args["session"].scalar(self._query_args["count_select"])
+
+
+def _paginate_counted(select_: Select, count: Select, page: int, per_page: int) -> Pagination:
+    def at(number: int) -> Pagination:
+        return _CountedPagination(
+            select=select_,
+            count_select=count,
+            session=db.session(),
+            page=number,
+            per_page=per_page,
+            max_per_page=None,
+            error_out=False,
+        )
+
+    listing = at(page)
+    if not listing.items and listing.page > 1:
+        listing = at(max(listing.pages, 1))
+    return listing
+
+
+def duplicate_vat_numbers(
+    portal: Account, vat_numbers: dict[str, str] | None = None
+) -> dict[str, list[tuple[int, str]]]:
     """VAT number -> the portal's clients (id, name) sharing it, for numbers more than one
-    client has: likely one company with two client accounts. One query."""
-    rows = db.session.execute(
+    client has: likely one company with two client accounts. One query; with ``vat_numbers``
+    (a page's numbers as stored -> normalized) only the clients with those numbers are read
+    (stored numbers are normalized when written; matched as stored and normalized)."""
+    query = (
         select(Account.id, Account.name, Account.vat_number)
         .join(PortalLink, PortalLink.client_id == Account.id)
         .where(PortalLink.portal_id == portal.id, Account.vat_number.is_not(None))
         .order_by(Account.name, Account.id)
     )
+    if vat_numbers is not None:
+        wanted = {v for pair in vat_numbers.items() for v in pair if v}
+        if not wanted:
+            return {}
+        query = query.where(Account.vat_number.in_(sorted(wanted)))
+    known = dict(vat_numbers or {})
     by_vat: dict[str, list[tuple[int, str]]] = {}
-    for id_, name, vat in rows:
-        normal = normalize_vat(vat)
+    for id_, name, vat in db.session.execute(query):
+        normal = known[vat] if vat in known else known.setdefault(vat, normalize_vat(vat))
         if normal:
             by_vat.setdefault(normal, []).append((id_, name))
     return {vat: clients for vat, clients in by_vat.items() if len(clients) > 1}
 
 
 def _division_budgets(division_codes: set[int]) -> dict[int, Budget]:
-    """Exact's API budget of each division, as the app's calls left it (Redis, not the DB)."""
+    """Exact's API budget of each division, as the app's calls left it (Redis, not the DB):
+    one pipelined round trip."""
     if not division_codes:
         return {}
     from portal.exact.wiring import rate_limits
 
     limits = rate_limits()
-    return {code: limits.budget(code) for code in sorted(division_codes)}
+    return limits.budgets(sorted(division_codes))
