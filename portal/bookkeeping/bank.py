@@ -449,19 +449,15 @@ def transactions(account_id: int, filters: TransactionFilter) -> Select:
     if filters.date_to:
         query = query.where(BankTransaction.booking_date <= filters.date_to)
     if filters.search:
-        pattern = f"%{_escape_like(filters.search)}%"
+        text = filters.search
         query = query.where(
             or_(
-                BankTransaction.counterparty_name.ilike(pattern, escape="\\"),
-                BankTransaction.description.ilike(pattern, escape="\\"),
-                BankTransaction.counterparty_iban.ilike(pattern, escape="\\"),
+                BankTransaction.counterparty_name.icontains(text, autoescape=True),
+                BankTransaction.description.icontains(text, autoescape=True),
+                BankTransaction.counterparty_iban.icontains(text, autoescape=True),
             )
         )
     return query.order_by(BankTransaction.booking_date.desc(), BankTransaction.id.desc())
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def bank_accounts(account_id: int) -> list[BankAccount]:

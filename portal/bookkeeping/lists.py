@@ -52,11 +52,6 @@ class ItemFilters:
         return {key: value for key, value in found.items() if value}
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def items_query(account_id: int, filters: ItemFilters) -> Select:
     """The account's items of the tab that match the filters, newest document first."""
     statuses = TABS.get(filters.tab, TABS[DEFAULT_TAB])
@@ -70,20 +65,19 @@ def items_query(account_id: int, filters: ItemFilters) -> Select:
     if filters.date_to is not None:
         query = query.where(BookItem.document_date <= filters.date_to)
     if filters.supplier:
-        pattern = _like(filters.supplier)
         query = query.where(
             or_(
-                BookItem.supplier_name.ilike(pattern, escape="\\"),
+                BookItem.supplier_name.icontains(filters.supplier, autoescape=True),
                 BookItem.supplier_code == filters.supplier.strip(),
             )
         )
     if filters.search:
-        pattern = _like(filters.search)
+        text = filters.search
         query = query.where(
             or_(
-                BookItem.supplier_name.ilike(pattern, escape="\\"),
-                BookItem.invoice_number.ilike(pattern, escape="\\"),
-                BookItem.description.ilike(pattern, escape="\\"),
+                BookItem.supplier_name.icontains(text, autoescape=True),
+                BookItem.invoice_number.icontains(text, autoescape=True),
+                BookItem.description.icontains(text, autoescape=True),
             )
         )
     return query.order_by(BookItem.document_date.desc(), BookItem.id.desc())

@@ -145,9 +145,12 @@ class MasterData:
             ExactRecord.deleted_at.is_(None),
         )
         if search:
-            pattern = f"%{search.strip()}%"
+            text = search.strip()
             query = query.where(
-                or_(ExactRecord.description.ilike(pattern), ExactRecord.code.ilike(pattern))
+                or_(
+                    ExactRecord.description.icontains(text, autoescape=True),
+                    ExactRecord.code.icontains(text, autoescape=True),
+                )
             )
         found = []
         for record in db.session.scalars(query.order_by(ExactRecord.description)):
@@ -200,8 +203,8 @@ class MasterData:
     def supplier_for(self, vat: str | None, name: str | None) -> Option | None:
         """The synced supplier of a document: by VAT number first, then by name (compared
         without case, spaces and punctuation); None when neither matches one supplier."""
-        wanted_vat = _compact(vat)
-        wanted_name = _compact(name)
+        wanted_vat = compact(vat)
+        wanted_name = compact(name)
         if self.link is None or not (wanted_vat or wanted_name):
             return None
         by_name = []
@@ -209,12 +212,13 @@ class MasterData:
             data = option.data
             if not data.get("IsSupplier") or option.blocked:
                 continue
-            if wanted_vat and _compact(data.get("VATNumber")) == wanted_vat:
+            if wanted_vat and compact(data.get("VATNumber")) == wanted_vat:
                 return option
-            if wanted_name and _compact(option.name) == wanted_name:
+            if wanted_name and compact(option.name) == wanted_name:
                 by_name.append(option)
         return by_name[0] if len(by_name) == 1 else None
 
 
-def _compact(text: str | None) -> str:
+def compact(text: str | None) -> str:
+    """A name, VAT number or IBAN as compared: lower case, letters and digits only."""
     return "".join(ch for ch in (text or "").casefold() if ch.isalnum())

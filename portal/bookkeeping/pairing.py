@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import Select, func, select
 
+from portal.bookkeeping.masterdata import compact
 from portal.extensions import db
 from portal.messages import N_, Message
 from portal.models import BookItem, ItemKind
@@ -49,12 +50,8 @@ def _other_kinds(item: BookItem) -> tuple[ItemKind, ...]:
     return DOCUMENT_KINDS if item.kind == ItemKind.BANK else (ItemKind.BANK,)
 
 
-def _compact(text: str | None) -> str:
-    return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
-
-
 def _names_match(a: str | None, b: str | None) -> bool:
-    a, b = _compact(a), _compact(b)
+    a, b = compact(a), compact(b)
     if not a or not b:
         return False
     if a == b:
@@ -69,7 +66,7 @@ def same_counterparty(bank: BookItem, document: BookItem) -> bool:
         return True
     if bank.supplier_code and bank.supplier_code == document.supplier_code:
         return True
-    if bank.supplier_iban and _compact(bank.supplier_iban) == _compact(document.supplier_iban):
+    if bank.supplier_iban and compact(bank.supplier_iban) == compact(document.supplier_iban):
         return True
     return _names_match(bank.supplier_name, document.supplier_name)
 

@@ -32,6 +32,7 @@ def test_suppliers_are_searched_by_name_and_code_without_customers_or_blocked(ap
         "Tankstation De Snelweg",
     ]
     assert [o.code for o in master.suppliers("tank")] == ["2"]
+    assert master.suppliers("%") == [] and master.suppliers("_") == []  # literal, not wildcards
     assert master.payment_days("1") == 30
     assert master.payment_days("2") is None
 
