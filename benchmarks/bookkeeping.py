@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import make_app, print_table  # noqa: E402
+
 FULL = {"entries": 10_000, "receipts": 1_000, "items": 10_000, "requests": 20}
 QUICK = {"entries": 2_000, "receipts": 200, "items": 2_000, "requests": 10}
 
@@ -197,28 +199,6 @@ def measure_list(app, world: dict, requests: int) -> dict:
     return {"median_ms": statistics.median(times) * 1000, "queries": len(statements)}
 
 
-def make_app(tmp: Path, redis_url: str):
-    from flask_migrate import upgrade
-
-    from portal import create_app
-
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": redis_url,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "MAIL_SERVER": None,
-            "WTF_CSRF_ENABLED": False,
-            "FILE_STORAGE": str(tmp / "files"),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        upgrade()
-    return app
-
-
 def main() -> None:
     args = parse_args()
     sizes = QUICK if args.quick else FULL
@@ -312,11 +292,7 @@ def report(sizes, statement, receipts, list_small, list_big) -> None:
             f"queries {list_big['queries']} vs {list_small['queries']} (target: equal)",
         ),
     ]
-    widths = [max(len(str(row[i])) for row in rows) for i in range(3)]
-    for n, row in enumerate(rows):
-        print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table("Bookkeeping intake and the list to prepare", list(rows[0]), rows[1:], left=True)
 
 
 if __name__ == "__main__":

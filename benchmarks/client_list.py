@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import make_app, print_table  # noqa: E402
+
 GOAL_RATIO = 1.3
 PASSWORD = "bench-password"
 
@@ -49,28 +51,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--big", type=int, default=2000, help="clients of the big portal")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
     return parser.parse_args()
-
-
-def make_app(tmp: Path, redis_url: str):
-    from flask_migrate import upgrade
-
-    from portal import create_app
-
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": redis_url,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "MAIL_SERVER": None,
-            "WTF_CSRF_ENABLED": False,
-            "FILE_STORAGE": str(tmp / "files"),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        upgrade()
-    return app
 
 
 def make_world(name: str, clients: int, first_code: int) -> dict:
@@ -278,7 +258,7 @@ def report(dialect: str, worlds: tuple[dict, dict, dict], figures: dict) -> None
         "goal",
         "met",
     )
-    rows = [header]
+    rows = []
     for page, _url in PAGES:
         a, f, b = figures[page]
         ratio = b["median_ms"] / a["median_ms"]
@@ -298,8 +278,12 @@ def report(dialect: str, worlds: tuple[dict, dict, dict], figures: dict) -> None
                 "yes" if met else "NO",
             )
         )
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    print(f"\nClient list / dashboard / switcher ({dialect}), median of the timed requests")
+    print_table(
+        f"Client list / dashboard / switcher ({dialect}), median of the timed requests",
+        list(header),
+        rows,
+        left=True,
+    )
     print(
         "Redis commands: one per budget shown (a page's rows, the nearly spent divisions), "
         "sent in one pipeline; round trips are what must stay constant."
@@ -308,10 +292,6 @@ def report(dialect: str, worlds: tuple[dict, dict, dict], figures: dict) -> None
         f"@{n_full}: one full page of the list (and of the switcher); 'met' is the issue's goal "
         f"on @{n_big:,} ÷ @{n_small}."
     )
-    for n, row in enumerate(rows):
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import print_table  # noqa: E402
 from sync_dossiers import (  # noqa: E402
     CLIENT_ID,
     CLIENT_SECRET,
@@ -305,11 +306,7 @@ def report(args, outcome, calls, minimum, duplicates, entries, exported, states,
          f"{outcome['retries']} retries of passing failures"),
         ("peak memory", f"{peak_mb:.0f} MB", "RSS high-water mark of this process"),
     ]  # fmt: skip
-    widths = [max(len(str(row[i])) for row in rows) for i in range(3)]
-    for n, row in enumerate(rows):
-        print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table("Export to Exact Online under faults", list(rows[0]), rows[1:], left=True)
 
 
 if __name__ == "__main__":

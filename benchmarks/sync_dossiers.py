@@ -55,6 +55,8 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import print_table  # noqa: E402
+
 CLIENT_ID = f"bench-sync-{os.getpid()}"  # also the RateLimits scope: no stale keys in Redis
 CLIENT_SECRET = "bench-sync-secret"
 REDIRECT_URI = "http://127.0.0.1:5000/exact/callback"
@@ -358,32 +360,6 @@ def fmt(value, digits: int = 0) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
-
-
-def print_table(title: str, headers: list[str], rows: list[list], left: bool = False) -> None:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [
-        max(len(headers[i]), *(len(row[i]) for row in cells)) if cells else len(headers[i])
-        for i in range(len(headers))
-    ]
-    line = "  ".join(
-        h.ljust(w) if left or i == 0 or i == len(headers) - 1 else h.rjust(w)
-        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-    )
-    print()
-    print(title)
-    print("-" * len(line))
-    print(line)
-    print("-" * len(line))
-    for row in cells:
-        print(
-            "  ".join(
-                c.ljust(w) if left or i == 0 or i == len(row) - 1 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-    print("-" * len(line))
-    sys.stdout.flush()
 
 
 # ---------------------------------------------------------------- setup
