@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 
 from portal import audit, clock, messages, modules
 from portal.bookkeeping import after_sync, files, preparing
@@ -300,7 +300,7 @@ def run_export(account_id: int) -> ExportRun:
     changed (the items fail with the reason); FAILED when the consent is gone, a right is
     missing, or something unexpected happened (that is re-raised, so RQ retries the job).
     """
-    _close_interrupted_runs(account_id)
+    sync.close_interrupted_runs(account_id, ExportRun)
     run = ExportRun(
         account_id=account_id,
         status=RunStatus.RUNNING,
@@ -330,24 +330,6 @@ def run_export(account_id: int) -> ExportRun:
     else:
         _finish(ctx, RunStatus.SUCCEEDED)
     return run
-
-
-def _close_interrupted_runs(account_id: int) -> None:
-    """A run still 'running' when a new one starts was killed (worker lost): say so."""
-    interrupted = N_(
-        "The worker stopped in the middle of this run; the next run continued where it stopped."
-    )
-    db.session.execute(
-        update(ExportRun)
-        .where(ExportRun.account_id == account_id, ExportRun.status == RunStatus.RUNNING)
-        .values(
-            status=RunStatus.INTERRUPTED,
-            finished_at=clock.now(),
-            error=interrupted,
-            error_message=messages.stored(interrupted),
-        )
-    )
-    db.session.commit()
 
 
 def _finish(ctx: _Run, status: RunStatus, error: str | None = None) -> None:

@@ -246,7 +246,7 @@ def state_for(account_id: int) -> SyncState:
 
 def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX_WAIT) -> SyncRun:
     """Sync the dossier once; returns the finished run (its status says how it ended)."""
-    _close_interrupted_runs(account_id)
+    close_interrupted_runs(account_id)
     link = eligible_link(account_id)
     state = state_for(account_id)
     run = SyncRun(
@@ -317,11 +317,12 @@ def _note_limits(run: SyncRun, client: ExactClient) -> None:
         }
 
 
-def _close_interrupted_runs(account_id: int) -> None:
-    """A run still 'running' when a new one starts was killed (worker lost): say so."""
+def close_interrupted_runs(account_id: int, run_model: type = SyncRun) -> None:
+    """A run still 'running' when a new one starts was killed (worker lost): say so. For the
+    dossier's sync runs, and for any run model of the same shape (the export's)."""
     db.session.execute(
-        update(SyncRun)
-        .where(SyncRun.account_id == account_id, SyncRun.status == RunStatus.RUNNING)
+        update(run_model)
+        .where(run_model.account_id == account_id, run_model.status == RunStatus.RUNNING)
         .values(
             status=RunStatus.INTERRUPTED,
             finished_at=clock.now(),
