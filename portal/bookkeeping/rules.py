@@ -234,15 +234,11 @@ def save_category(
         errors["name"] = N_("There is already a category %(name)s.", name=name)
     if errors:
         raise RuleError(errors)
-    gl_account = master.find("gl_accounts", values.gl_account_code)
     if category is None:
         category = Category(account_id=account.id)
         db.session.add(category)
     category.name = name
-    category.gl_account_code = values.gl_account_code or None
-    category.gl_account_id = gl_account.exact_id if gl_account else None
-    category.vat_code = values.vat_code or None
-    category.cost_center = values.cost_center or None
+    _set_codes(category, master, values)
     db.session.flush()
     audit.record(account, "bookkeeping.category_saved", name)
     return category
@@ -291,21 +287,29 @@ def save_supplier_rule(
     if errors:
         raise RuleError(errors)
     supplier = master.find("accounts", code)
-    gl_account = master.find("gl_accounts", values.gl_account_code)
     if rule is None:
         rule = SupplierRule(account_id=account.id)
         db.session.add(rule)
     rule.supplier_code = code
     rule.supplier_exact_id = supplier.exact_id if supplier else None
     rule.supplier_name = supplier.name if supplier else rule.supplier_name
-    rule.gl_account_code = values.gl_account_code or None
-    rule.gl_account_id = gl_account.exact_id if gl_account else None
-    rule.vat_code = values.vat_code or None
-    rule.cost_center = values.cost_center or None
+    _set_codes(rule, master, values)
     rule.description = (values.description or "").strip() or None
     db.session.flush()
     audit.record(account, "bookkeeping.supplier_rule_saved", code)
     return rule
+
+
+def _set_codes(
+    rule: Category | SupplierRule, master: MasterData, values: CategoryInput | SupplierRuleInput
+) -> None:
+    """What a category or a supplier rule proposes: GL account (with its Exact ID), VAT code,
+    cost center."""
+    gl_account = master.find("gl_accounts", values.gl_account_code)
+    rule.gl_account_code = values.gl_account_code or None
+    rule.gl_account_id = gl_account.exact_id if gl_account else None
+    rule.vat_code = values.vat_code or None
+    rule.cost_center = values.cost_center or None
 
 
 def delete_supplier_rule(account: Account, rule: SupplierRule) -> None:
