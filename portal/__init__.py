@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request, session
+from sqlalchemy import Engine, event
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,10 +100,32 @@ def _limiter_storage_uri(redis_url: str) -> str:
     return redis_url
 
 
+def _sqlite_pragmas(engine: Engine) -> None:
+    """SQLite (a laptop): a write-ahead log, so the web server reads while a worker writes, and
+    commits without an fsync each. A killed process loses nothing committed; a power cut may lose
+    the last commits, never the file's consistency (SQLite's documented trade of
+    ``synchronous=NORMAL`` in WAL mode). The log is copied back every 10,000 pages (40 MB)
+    instead of every 1,000: a first sync's commits (1.5 MB a page of lines) no longer checkpoint
+    every third page (measured: 13 ms a commit, 7 ms after)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+
+
 def _init_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        _sqlite_pragmas(db.engine)
     from portal import queue
     from portal.exact import texts
 

