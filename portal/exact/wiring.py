@@ -116,11 +116,12 @@ def api_client(connection: ExactConnection, max_wait: float = JOB_MAX_WAIT) -> E
     answers; a sync job's (JOB_MAX_WAIT, shorter still) keeps the full retries.
     """
     manager = token_manager(connection)
+    connection_id = connection.id  # not the ORM object: a sync reads in a thread of its own
     return _exact_client(
         connection.base_url,
-        lambda: manager.access_token(connection.id),
+        lambda: manager.access_token(connection_id),
         max_wait,
-        on_unauthorized=lambda rejected: manager.after_unauthorized(connection.id, rejected),
+        on_unauthorized=lambda rejected: manager.after_unauthorized(connection_id, rejected),
         **({"max_retries": 2, "backoff": 0.5} if _quick_retries(max_wait) else {}),
     )
 

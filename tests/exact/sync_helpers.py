@@ -7,6 +7,7 @@ import json
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from portal.exact import sync
 from portal.exact.entities import ENTITIES
 from portal.extensions import db
 from portal.models import ExactRecord
@@ -61,3 +62,22 @@ def portal_ids(account_id: int) -> dict[str, set[str]]:
 def sandbox_row(sandbox, division: int, table: str, key: str) -> dict:
     with sandbox.state.lock:
         return json.loads(json.dumps(sandbox.state.data(division).tables[table].find(key)))
+
+
+def after_first_page(monkeypatch, key: str, action) -> list:
+    """Do ``action()`` once, right after the first page of the sync feed ``key`` came in from
+    Exact and before the next GET: "between two pages" for Exact, wherever the storing is (the
+    run reads ahead in a thread of its own). Returns a list that holds the page's row count
+    once it happened."""
+    done: list = []
+    original = sync._feed
+
+    def hooked(client, division, cursors, feed_key, path, fields):
+        for read in original(client, division, cursors, feed_key, path, fields):
+            yield read
+            if feed_key == key and read[1] is not None and not done:
+                done.append(len(read[1]))
+                action()
+
+    monkeypatch.setattr(sync, "_feed", hooked)
+    return done

@@ -26,7 +26,7 @@ from portal.models import ExactRecord, SyncRun, SyncState, Trigger
 from portal.queue import get_queue, redis_connection
 from tests.exact.portal_helpers import control
 from tests.exact.sync.conftest import DIVISION
-from tests.exact.sync_helpers import portal_ids, run_sync_queue, sandbox_ids
+from tests.exact.sync_helpers import after_first_page, portal_ids, run_sync_queue, sandbox_ids
 
 TL_PATH = "sync/Financial/TransactionLines"
 
@@ -42,17 +42,11 @@ def early_in_the_minute():
 
 def _spend_the_minute_after_the_first_page(monkeypatch, sandbox) -> list:
     """Exact answers 429 (empty, as it does) to the page after the first transaction lines."""
-    done: list = []
-    original = sync.set_progress
-
-    def hooked(account_id, name, rows):
-        original(account_id, name, rows)
-        if name == "transaction_lines" and not done:
-            done.append(rows)
-            control(sandbox, "POST", "faults", kind="rate_limit", path=TL_PATH, count=1)
-
-    monkeypatch.setattr(sync, "set_progress", hooked)
-    return done
+    return after_first_page(
+        monkeypatch,
+        "transaction_lines",
+        lambda: control(sandbox, "POST", "faults", kind="rate_limit", path=TL_PATH, count=1),
+    )
 
 
 def _runs(db, account_id) -> list[SyncRun]:
@@ -251,16 +245,7 @@ def test_a_first_import_beyond_the_days_budget_goes_on_after_the_reset_from_its_
 ):
     account_id = dossier["account_id"]
     reset = (clock.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    spent: list = []
-    original = sync.set_progress
-
-    def spend_the_day_after_the_first_page(account_id, name, rows):
-        original(account_id, name, rows)
-        if name == "transaction_lines" and not spent:
-            spent.append(rows)
-            _spend_the_day(left=0, reset=reset)
-
-    monkeypatch.setattr(sync, "set_progress", spend_the_day_after_the_first_page)
+    after_first_page(monkeypatch, "transaction_lines", lambda: _spend_the_day(left=0, reset=reset))
     run_sync_queue()  # the first import: Exact's day is over after one page of lines
     first = _runs(db, account_id)[-1]
     assert first.status == "waiting" and "daily limit" in first.error  # not failed

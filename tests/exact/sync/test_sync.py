@@ -11,7 +11,7 @@ from portal.exact.scheduling import enqueue_sync, sync_job_id
 from portal.models import ExactRecord, SyncRun, SyncState
 from tests.exact.portal_helpers import control
 from tests.exact.sync.conftest import DIVISION
-from tests.exact.sync_helpers import portal_ids, run_sync_queue, sandbox_ids
+from tests.exact.sync_helpers import after_first_page, portal_ids, run_sync_queue, sandbox_ids
 
 
 def _runs(db, account_id):
@@ -122,19 +122,14 @@ def test_rows_deleted_in_exact_between_pages(dossier, db, exact_sandbox, monkeyp
     """Deletions made while the run is paging (on a stored page and on a page still to come)
     are in the portal at the end of the same run."""
     ids = sorted(sandbox_ids(exact_sandbox, DIVISION)["transaction_lines"])
-    original = sync.set_progress
     deleted = []
 
-    def delete_after_first_page(account_id, entity, rows):
-        original(account_id, entity, rows)
-        if entity == "transaction_lines" and not deleted:
-            for key in (ids[0], ids[-1]):
-                control(
-                    exact_sandbox, "DELETE", f"divisions/{DIVISION}/records/TransactionLines/{key}"
-                )
-                deleted.append(key)
+    def delete_ids():
+        for key in (ids[0], ids[-1]):
+            control(exact_sandbox, "DELETE", f"divisions/{DIVISION}/records/TransactionLines/{key}")
+            deleted.append(key)
 
-    monkeypatch.setattr(sync, "set_progress", delete_after_first_page)
+    after_first_page(monkeypatch, "transaction_lines", delete_ids)
     run_sync_queue()
     assert len(deleted) == 2
     assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)

@@ -26,7 +26,7 @@ from portal.models import ConnectionStatus, ExactConnection, ExactRecord, SyncRu
 from portal.queue import redis_connection
 from tests.exact.portal_helpers import connect, control
 from tests.exact.sync.conftest import DIVISION
-from tests.exact.sync_helpers import portal_ids, run_sync_queue, sandbox_ids
+from tests.exact.sync_helpers import after_first_page, portal_ids, run_sync_queue, sandbox_ids
 from tests.processes import descendants
 
 TL_PATH = "sync/Financial/TransactionLines"
@@ -37,21 +37,6 @@ def virtual_time():
     """Waits for Exact (rate limits, backoff) take no real time; they are added up instead."""
     with clock.use(clock.VirtualClock()) as virtual:
         yield virtual
-
-
-def _after_first_page(monkeypatch, entity: str, action) -> list:
-    """Do ``action()`` once, right after the first page of ``entity`` was stored."""
-    done: list = []
-    original = sync.set_progress
-
-    def hooked(account_id, name, rows):
-        original(account_id, name, rows)
-        if name == entity and not done:
-            done.append(rows)
-            action()
-
-    monkeypatch.setattr(sync, "set_progress", hooked)
-    return done
 
 
 def _runs(db, account_id):
@@ -71,7 +56,7 @@ def test_a_429_in_the_middle_of_paging_waits_and_goes_on(
     """The minute ends within JOB_MAX_WAIT: the job waits it out (a 429 early in the minute
     ends the run WAITING instead: tests/exact/sync/test_limit_scheduling.py)."""
     virtual_time.current = math.floor(time.time() / 60) * 60 + 58.5  # 1.5 s of the minute left
-    hit = _after_first_page(
+    hit = after_first_page(
         monkeypatch,
         "transaction_lines",
         lambda: control(exact_sandbox, "POST", "faults", kind="rate_limit", path=TL_PATH, count=1),
@@ -98,7 +83,7 @@ def test_passing_5xx_and_dropped_connections_are_retried(
         control(exact_sandbox, "POST", "faults", kind="status", status=503, path=TL_PATH, count=2)
         control(exact_sandbox, "POST", "faults", kind="drop", path=TL_PATH, count=1)
 
-    _after_first_page(monkeypatch, "transaction_lines", faults)
+    after_first_page(monkeypatch, "transaction_lines", faults)
     run_sync_queue()
     run = _runs(db, dossier["account_id"])[-1]
     assert run.status == "succeeded" and virtual_time.slept > 0  # backed off
@@ -108,7 +93,7 @@ def test_passing_5xx_and_dropped_connections_are_retried(
 def test_a_lasting_5xx_fails_the_run_and_the_next_one_resumes(
     dossier, db, exact_sandbox, monkeypatch, virtual_time
 ):
-    _after_first_page(
+    after_first_page(
         monkeypatch,
         "transaction_lines",
         lambda: control(
@@ -125,7 +110,6 @@ def test_a_lasting_5xx_fails_the_run_and_the_next_one_resumes(
     )
     assert stored == 1000  # the first page, with its cursor
     control(exact_sandbox, "DELETE", "faults")
-    monkeypatch.setattr(sync, "set_progress", lambda *args: None)
     Job.fetch(sync_job_id(dossier["account_id"]), connection=redis_connection()).delete()
     enqueue_sync(dossier["account_id"], "manual")
     run_sync_queue()
@@ -143,7 +127,7 @@ def test_an_access_token_expiring_mid_run_is_refreshed_once(
         control(exact_sandbox, "POST", "clock", advance=601)
         control(exact_sandbox, "POST", "counters/reset")
 
-    _after_first_page(monkeypatch, "transaction_lines", expire)
+    after_first_page(monkeypatch, "transaction_lines", expire)
     run_sync_queue()
     assert _runs(db, dossier["account_id"])[-1].status == "succeeded"
     assert control(exact_sandbox, "GET", "counters")["refreshes_total"] == 1
@@ -164,7 +148,7 @@ def test_a_consent_revoked_mid_run_fails_clearly_and_stops_future_runs(
         portal_clock.advance(601)
         control(exact_sandbox, "POST", "clock", advance=601)
 
-    _after_first_page(monkeypatch, "transaction_lines", revoke_and_let_time_pass)
+    after_first_page(monkeypatch, "transaction_lines", revoke_and_let_time_pass)
     run_sync_queue()
     run = _runs(db, dossier["account_id"])[-1]
     assert run.status == "failed" and "connect it again" in run.error
@@ -175,7 +159,6 @@ def test_a_consent_revoked_mid_run_fails_clearly_and_stops_future_runs(
     with pytest.raises(sync.SyncStopped):
         sync.eligible_link(dossier["account_id"])
     # an admin reconnects; the next run completes the dossier
-    monkeypatch.setattr(sync, "set_progress", lambda *args: None)
     connect(client, exact_sandbox, dossier["portal_id"])
     enqueue_sync(dossier["account_id"], "manual")
     run_sync_queue()
