@@ -21,8 +21,9 @@ from types import TracebackType
 
 from flask import Flask, current_app
 
-# (key, rows): a page of the read ``key``; (key, None): that read has no more pages
-Read = tuple[str, list[dict] | None]
+# (key, rows, link to the next page): a page of the read ``key``; (key, None, None): its end
+Read = tuple[str, list[dict] | None, str | None]
+Page = tuple[list[dict], str | None]
 
 READ_AHEAD = 2  # pages waiting for the job at most (so at most three pages in memory)
 _POLL = 0.1  # seconds: how often a reader blocked on a full queue looks whether to stop
@@ -54,18 +55,19 @@ class ReadAhead:
         self._stop.set()
         self._thread.join()
 
-    def pages(self, key: str) -> Iterator[list[dict]]:
-        """The pages of the read ``key``, in order, up to its end; a failed GET raises here."""
+    def pages(self, key: str) -> Iterator[Page]:
+        """The pages of the read ``key`` (rows, link to the next page), in order, up to its
+        end; a failed GET raises here."""
         while True:
             item = self._queue.get()
             if isinstance(item, BaseException):
                 raise item
-            read, rows = item
+            read, rows, next_url = item
             if read != key:  # a caller out of step with the reads: a bug, never data loss
                 raise RuntimeError(f"sync read {read!r} arrived where {key!r} was expected")
             if rows is None:
                 return
-            yield rows
+            yield rows, next_url
 
     def _read(self, app: Flask, reads: Iterator[Read]) -> None:
         with app.app_context():

@@ -256,7 +256,8 @@ def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX
     client = wiring.link_api_client(link, max_wait=max_wait)
     try:
         _check_division(client, link, state)
-        with ReadAhead(_reads(client, link.division_code, dict(state.cursors or {}))) as reader:
+        starts = _read_starts(account_id, dict(state.cursors or {}))
+        with ReadAhead(_reads(client, link.division_code, starts)) as reader:
             for entity in ENTITIES:
                 eligible_link(account_id)
                 _sync_entity(reader, link, state, run, entity)
@@ -526,28 +527,52 @@ def _sync_entity(reader: ReadAhead, link, state, run, entity: SyncEntity) -> Non
     if entity.incremental:
         _sync_incremental(reader, link, state, run, entity)
     else:
-        _sync_whole_list(reader, link, run, entity)
+        _sync_whole_list(reader, link, state, run, entity)
 
 
-def _reads(client: ExactClient, division: int, cursors: dict) -> Iterator[Read]:
+def _reads(client: ExactClient, division: int, starts: dict) -> Iterator[Read]:
     """Every GET of a run after the division check, in the order the run stores them: the
-    entities (a sync feed from its stored cursor, or a whole list), then ``sync/Deleted``.
-    It runs in the reader's thread: plain values only, no ORM object of the job's session."""
+    entities (a sync feed from its stored cursor, a whole list from its start or from the page
+    an earlier run stopped before), then ``sync/Deleted``. It runs in the reader's thread:
+    plain values only, no ORM object of the job's session."""
     for entity in ENTITIES:
         if entity.incremental:
-            yield from _feed(client, division, cursors, entity.key, entity.path, entity.fields)
+            yield from _feed(client, division, starts, entity.key, entity.path, entity.fields)
+        elif next_url := starts.get(entity.key):
+            yield from _pages(client, division, entity.key, next_url, None)
         else:
-            yield entity.key, _read_whole_list(client, division, entity)
-            yield entity.key, None
-    yield from _feed(client, division, cursors, DELETED_CURSOR, DELETED_PATH, DELETED_FIELDS)
+            params = {"$select": entity.fields}
+            yield from _pages(client, division, entity.key, entity.path, params)
+    yield from _feed(client, division, starts, DELETED_CURSOR, DELETED_PATH, DELETED_FIELDS)
 
 
-def _feed(client, division: int, cursors: dict, key: str, path: str, fields: str) -> Iterator[Read]:
+def _feed(client, division: int, starts: dict, key: str, path: str, fields: str) -> Iterator[Read]:
     """The pages of a ``sync/`` feed above the cursor ``key`` (``Timestamp``), then its end."""
-    params = {"$filter": f"Timestamp gt {int(cursors.get(key, 1))}L", "$select": fields}
-    for rows, _next_url in client.iter_pages(division, path, params):
-        yield key, rows
-    yield key, None
+    params = {"$filter": f"Timestamp gt {int(starts.get(key, 1))}L", "$select": fields}
+    yield from _pages(client, division, key, path, params)
+
+
+def _pages(client, division: int, key: str, path: str, params: dict | None) -> Iterator[Read]:
+    for rows, next_url in client.iter_pages(division, path, params):
+        yield key, rows, next_url
+    yield key, None, None
+
+
+def _read_starts(account_id: int, cursors: dict) -> dict:
+    """Where each read of the run begins: the stored cursors, and for a whole list that an
+    earlier run stopped in (a spent minute) the link to its next page, as long as the IDs it
+    read so far are still known; otherwise the list starts over."""
+    starts = dict(cursors)
+    redis = redis_connection()
+    for entity in ENTITIES:
+        if entity.incremental:
+            continue
+        next_url = cursors.get(_list_cursor(entity.key))
+        if next_url and redis.exists(_seen_key(account_id, entity.key)):
+            starts[entity.key] = next_url
+        else:
+            redis.delete(_seen_key(account_id, entity.key))
+    return starts
 
 
 def _cursor_pages(reader: ReadAhead, state: SyncState, key: str) -> Iterator[list[dict]]:
@@ -558,7 +583,8 @@ def _cursor_pages(reader: ReadAhead, state: SyncState, key: str) -> Iterator[lis
     """
     cursor = int((state.cursors or {}).get(key, 1))
     pages = reader.pages(key)
-    while (rows := _calls(next, pages, None)) is not None:
+    while (page := _calls(next, pages, None)) is not None:
+        rows, _next_url = page
         yield rows
         top = max((int(r.get("Timestamp") or 0) for r in rows), default=cursor)
         state.cursors = {**(state.cursors or {}), key: max(cursor, top)}
@@ -592,30 +618,43 @@ def _refresh_planner_statistics() -> None:
         db.session.commit()
 
 
-LIST_MAX_WAIT = 65.0  # seconds: once a whole list is begun, its minute is waited out
+LIST_IDS_KEPT = 2 * 86400  # seconds Redis keeps the IDs of a whole list read over several runs
 
 
-def _read_whole_list(client, division: int, entity: SyncEntity) -> list[dict]:
-    """A list without a sync feed has no cursor: it is read whole or not at all. Its first
-    page may end the run on a spent minute (nothing is lost); once a page is in, the reader
-    waits out the minute instead, or a list longer than a minute's calls would start over on
-    every resume and never finish."""
-    limits = client.rate_limits
-    before, rows = limits.max_wait, []
-    try:
-        for page, _next in client.iter_pages(division, entity.path, {"$select": entity.fields}):
-            rows.extend(page)
-            limits.max_wait = max(before, LIST_MAX_WAIT)
-    finally:
-        limits.max_wait = before
-    return rows
+def _list_cursor(key: str) -> str:
+    return f"{key}:next"
 
 
-def _sync_whole_list(reader: ReadAhead, link, run, entity: SyncEntity) -> None:
-    """Read the whole list; rows gone from Exact are marked deleted."""
-    rows = _calls(lambda: [row for page in reader.pages(entity.key) for row in page])
-    new, changed = upsert_rows(link.account_id, link.division_code, entity, rows)
-    present = {str(row["ID"]) for row in rows}
+def _seen_key(account_id: int, key: str) -> str:
+    return f"portal:sync:list:{account_id}:{key}"
+
+
+def _sync_whole_list(reader: ReadAhead, link, state: SyncState, run, entity: SyncEntity) -> None:
+    """A list without a sync feed (cost centers, periods, ...), stored page by page. Rows gone
+    from Exact are marked deleted once the list is whole.
+
+    Such a list has no Timestamp cursor, so the link to its next page is the cursor: it
+    commits with each page, and the IDs read so far are kept in Redis. A spent minute in the
+    middle ends the run like anywhere else (no job sleeps on it) and the resume goes on from
+    that page; a list longer than a minute's calls still finishes, in several runs."""
+    cursor_key, seen = _list_cursor(entity.key), _seen_key(link.account_id, entity.key)
+    redis = redis_connection()
+    pages, read = reader.pages(entity.key), 0
+    while (page := _calls(next, pages, None)) is not None:
+        rows, next_url = page
+        new, changed = upsert_rows(link.account_id, link.division_code, entity, rows)
+        if rows:
+            redis.pipeline().sadd(seen, *(str(row["ID"]) for row in rows)).expire(
+                seen, LIST_IDS_KEPT
+            ).execute()
+        cursors = {k: v for k, v in (state.cursors or {}).items() if k != cursor_key}
+        state.cursors = {**cursors, cursor_key: next_url} if next_url else cursors
+        _count(run, entity.key, "in", new)
+        _count(run, entity.key, "changed", changed)
+        db.session.commit()  # the page and the link to the next one, together
+        read += len(rows)
+        set_progress(link.account_id, entity.key, read)
+    present = {member.decode() for member in redis.smembers(seen)}
     gone = db.session.scalars(
         select(ExactRecord).where(
             *current_rows(link),
@@ -628,11 +667,9 @@ def _sync_whole_list(reader: ReadAhead, link, run, entity: SyncEntity) -> None:
         if record.exact_id not in present:
             record.deleted_at = clock.now()
             deleted += 1
-    _count(run, entity.key, "in", new)
-    _count(run, entity.key, "changed", changed)
     _count(run, entity.key, "deleted", deleted)
     db.session.commit()
-    set_progress(link.account_id, entity.key, len(rows))
+    redis.delete(seen)
 
 
 def _sync_deletions(reader: ReadAhead, link, state, run) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rq import SimpleWorker
+from rq.job import Job
 from sqlalchemy import select
 
 from portal.exact import sync
@@ -65,19 +66,30 @@ def sandbox_row(sandbox, division: int, table: str, key: str) -> dict:
 
 
 def after_first_page(monkeypatch, key: str, action) -> list:
-    """Do ``action()`` once, right after the first page of the sync feed ``key`` came in from
-    Exact and before the next GET: "between two pages" for Exact, wherever the storing is (the
-    run reads ahead in a thread of its own). Returns a list that holds the page's row count
-    once it happened."""
+    """Do ``action()`` once, right after the first page of the read ``key`` (a sync feed or
+    a whole list) came in from Exact and before the next GET: "between two pages" for Exact,
+    wherever the storing is (the run reads ahead in a thread of its own). Returns a list that
+    holds the page's row count once it happened."""
     done: list = []
-    original = sync._feed
+    original = sync._pages
 
-    def hooked(client, division, cursors, feed_key, path, fields):
-        for read in original(client, division, cursors, feed_key, path, fields):
+    def hooked(client, division, read_key, path, params):
+        for read in original(client, division, read_key, path, params):
             yield read
-            if feed_key == key and read[1] is not None and not done:
+            if read_key == key and read[1] is not None and not done:
                 done.append(len(read[1]))
                 action()
 
-    monkeypatch.setattr(sync, "_feed", hooked)
+    monkeypatch.setattr(sync, "_pages", hooked)
     return done
+
+
+def release_scheduled_jobs() -> None:
+    """What RQ's scheduler (in every ``portal worker``) does once a job's time has come."""
+    for name in ("sync-now", "sync"):
+        queue = get_queue(name)
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_job_ids():
+            job = Job.fetch(job_id, connection=redis_connection())
+            registry.remove(job)
+            queue.enqueue_job(job)

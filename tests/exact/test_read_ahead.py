@@ -16,8 +16,8 @@ def _reads(log: list, pages: int = 5, fail_at: int | None = None, key: str = "li
         if number == fail_at:
             raise ValueError(f"page {number} failed")
         log.append(number)
-        yield key, [{"page": number}]
-    yield key, None
+        yield key, [{"page": number}], f"next-{number}"
+    yield key, None, None
 
 
 def test_pages_arrive_in_order_and_the_reads_run_in_the_apps_context(app):
@@ -29,7 +29,7 @@ def test_pages_arrive_in_order_and_the_reads_run_in_the_apps_context(app):
 
     with ReadAhead(reads()) as reader:
         pages = list(reader.pages("lines"))
-    assert pages == [[{"page": n}] for n in range(4)]
+    assert pages == [([{"page": n}], f"next-{n}") for n in range(4)]
     assert seen_apps == [app]
 
 
@@ -52,7 +52,7 @@ def test_a_failed_read_arrives_after_every_page_before_it(app):
         ReadAhead(_reads([], fail_at=2)) as reader,
         pytest.raises(ValueError, match="page 2 failed"),
     ):
-        for rows in reader.pages("lines"):
+        for rows, _next_url in reader.pages("lines"):
             got.append(rows)
     assert got == [[{"page": 0}], [{"page": 1}]]
 

@@ -26,7 +26,13 @@ from portal.models import ExactRecord, SyncRun, SyncState, Trigger
 from portal.queue import get_queue, redis_connection
 from tests.exact.portal_helpers import control
 from tests.exact.sync.conftest import DIVISION
-from tests.exact.sync_helpers import after_first_page, portal_ids, run_sync_queue, sandbox_ids
+from tests.exact.sync_helpers import (
+    after_first_page,
+    portal_ids,
+    release_scheduled_jobs,
+    run_sync_queue,
+    sandbox_ids,
+)
 
 TL_PATH = "sync/Financial/TransactionLines"
 
@@ -69,17 +75,6 @@ def _transaction_lines(db) -> int:
     )
 
 
-def _release_scheduled_jobs() -> None:
-    """What RQ's scheduler (in every ``portal worker``) does once a job's time has come."""
-    for name in ("sync-now", "sync"):
-        queue = get_queue(name)
-        registry = queue.scheduled_job_registry
-        for job_id in registry.get_job_ids():
-            job = Job.fetch(job_id, connection=redis_connection())
-            registry.remove(job)
-            queue.enqueue_job(job)
-
-
 @pytest.fixture
 def waiting(dossier, db, exact_sandbox, monkeypatch, early_in_the_minute):
     """The first import hit a spent minute after one page of transaction lines."""
@@ -115,7 +110,7 @@ def test_the_resume_sits_in_the_scheduled_registry_at_the_reset_and_finishes(
     assert enqueue_sync(account_id, Trigger.SCHEDULE) is False  # one job per dossier
 
     early_in_the_minute.advance(60)  # the minute is over
-    _release_scheduled_jobs()
+    release_scheduled_jobs()
     run_sync_queue()
 
     runs = _runs(db, account_id)
@@ -135,7 +130,7 @@ def test_a_resumed_run_that_waits_again_schedules_under_the_other_id(
     account_id = waiting["account_id"]
     early_in_the_minute.advance(60)
     _spend_the_minute_after_the_first_page(monkeypatch, exact_sandbox)
-    _release_scheduled_jobs()
+    release_scheduled_jobs()
     run_sync_queue()  # the resume (sync-<id>-resume) runs and hits a spent minute again
     assert [r.status for r in _runs(db, account_id)] == ["waiting", "waiting"]
     registry = get_queue("sync-now").scheduled_job_registry
