@@ -1151,6 +1151,10 @@ def collect_runs(accounts: dict[int, int], outcome: dict) -> dict:
         "durations": durations,
         "last_finished": real_seconds(max(finished)) if finished else None,
         "first_start": real_seconds(min(starts)) if starts else None,
+        # on Exact's clock when the portal runs on it (the default): where in a minute it began
+        "first_start_exact": (
+            min(starts).timestamp() if starts and PORTAL_TIME[0] is not None else None
+        ),
     }
 
 
@@ -1188,10 +1192,15 @@ def rate_limit_bounds(calls: list[int], dossiers: int, workers: int) -> dict:
     }
 
 
-def limit_floor(calls: int) -> float:
+def limit_floor(calls: int, start: float | None = None) -> float:
     """Exact seconds a dossier of ``calls`` calls needs at least under 60 calls per calendar
-    minute: k = ceil(calls/60) windows, k - 1 boundaries, the first possibly at once."""
-    return max(0, math.ceil(calls / 60) - 2) * 60.0
+    minute: k = ceil(calls/60) windows, so its last call falls at the earliest when the k-th
+    calendar minute after the one it started in begins. With ``start`` (Exact time of the
+    first run's start) that is exact; without it, the first boundary may come at once."""
+    windows = math.ceil(calls / 60)
+    if start is None:
+        return max(0, windows - 2) * 60.0
+    return max(0.0, math.floor(start / 60) * 60 + (windows - 1) * 60.0 - start)
 
 
 def worker_figures(result: dict, workers: int, speed: float) -> dict:
@@ -1200,13 +1209,13 @@ def worker_figures(result: dict, workers: int, speed: float) -> dict:
 
     work: the runs' time minus the rate-limit sleeps measured in the workers (an estimate:
     measured in this run, on shared cores). The per-division limit: a dossier of N calls
-    spans k = ceil(N/60) calendar minutes, so it cannot end before k - 1 minute boundaries
-    have passed; the first may come right after it starts, so the floor is k - 2 whole
-    minutes (k - 1 is not a floor: a run finished under it). Worker time: workers x
+    spans k = ceil(N/60) calendar minutes, so it cannot end before the (k-1)-th minute
+    boundary after the first run's start, where every dossier could have begun (``limit_floor``
+    with that start, on Exact's clock: a floor, not an estimate). Worker time: workers x
     (first run start -> last run end).
     """
     calls = result["calls_per_dossier"] or [0]
-    limit = limit_floor(result["calls_needed"]) / speed
+    limit = limit_floor(result["calls_needed"], result.get("first_start_exact")) / speed
     work = max(0.0, result["run_seconds"] - result["sleeps"]["real"])
     finished_all = result["done"] == len(result["enqueued_at"])
     end = (result["last_finished"] if finished_all else None) or result["finished"]
@@ -1264,9 +1273,9 @@ def report_ideal(title: str, result: dict, workers: int, speed: float) -> dict:
         [
             "  per-division limit (s)",
             fmt(fig["limit_bound"], 1),
-            f"floor: {limit_floor(fig['calls_needed']) / 60:.0f} whole Exact minute(s) at "
-            f"{speed:g}x ({fig['calls_needed']} calls at 60 per calendar minute: "
-            f"{math.ceil(fig['calls_needed'] / 60)} minutes, the first maybe nearly over)",
+            f"floor: {fig['limit_bound'] * speed:.0f} s Exact time at {speed:g}x "
+            f"({fig['calls_needed']} calls at 60 per calendar minute: the "
+            f"{math.ceil(fig['calls_needed'] / 60) - 1}th minute boundary after the first start)",
         ],
         ["ideal bound (s)", fmt(fig["ideal"], 1), "max of the two"],
         ["wall / ideal bound", f"{fig['ratio']:.2f}x", "goal <= 1.15x"],
@@ -1437,13 +1446,14 @@ def print_summary(summary: dict) -> None:
     rows.append(
         [
             f"sync_dossiers.py (3b), {sizes['heavy_dossiers']} dossiers x ~131 calls: "
-            "wall / work bound",
+            "wall / ideal bound (the work bound alone is no bound where the limits bind)",
             "not run"
             if not heavy
             else cut_off(heavy)
             if heavy["done"] < heavy["dossiers"]
-            else f"{heavy['wall']:.1f} s / {heavy['work_bound']:.1f} s = "
-            f"{heavy['work_ratio']:.2f}x (asleep {heavy['asleep']:.0%})",
+            else f"{heavy['wall']:.1f} s / {heavy['ideal']:.1f} s = {heavy['ratio']:.2f}x "
+            f"(/ work bound {heavy['work_bound']:.1f} s: {heavy['work_ratio']:.2f}x; "
+            f"asleep {heavy['asleep']:.0%})",
             "<= 1.15x",
         ]
     )
