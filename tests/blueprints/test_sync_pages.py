@@ -9,12 +9,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rq.job import JobStatus
 from sqlalchemy import select
 
 from portal import modules
 from portal.exact import sync
 from portal.exact.client.ratelimit import RateLimits
-from portal.exact.scheduling import sync_job_id
+from portal.exact.scheduling import resume_job_id, sync_job_id
 from portal.extensions import db as _db
 from portal.models import (
     ConnectionStatus,
@@ -331,6 +332,18 @@ def test_progress_json_while_a_run_is_going_and_after(office, client, db):
     assert done["running"] is False and done["queued"] is False
     assert done["entity"] is None and done["rows"] == 0 and done["status"] == "succeeded"
     assert 'data-active="0"' in _main(client.get(f"/a/{account_id}/sync/"))
+
+
+def test_a_resume_after_a_spent_minute_shows_as_queued_then_running(office, client):
+    account_id = office["client"].id
+    job = get_queue("sync-now").enqueue(
+        "portal.jobs.sync.sync_dossier", account_id, "resume", job_id=resume_job_id(account_id)
+    )
+    queued = client.get(f"/a/{account_id}/sync/progress.json").get_json()
+    assert queued["queued"] is True and queued["running"] is False
+    job.set_status(JobStatus.STARTED)
+    running = client.get(f"/a/{account_id}/sync/progress.json").get_json()
+    assert running["running"] is True and running["message"] == "The sync has started."
 
 
 def test_progress_json_says_queued_before_the_worker_starts(office, client):

@@ -18,7 +18,6 @@ from flask_babel import format_date as babel_format_date
 from flask_babel import format_time as babel_format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
@@ -32,7 +31,7 @@ from portal.exact.client.parsing import (
 )
 from portal.exact.client.ratelimit import Budget
 from portal.exact.entities import ENTITIES, ENTITY_BY_KEY, Column, Kind, SyncEntity
-from portal.exact.scheduling import sync_job_id
+from portal.exact.scheduling import resume_job_id, sync_job_id
 from portal.exact.sync import eligible_links, get_progress
 from portal.extensions import db
 from portal.models import (
@@ -189,11 +188,18 @@ def division_budget(division_code: int) -> Budget:
 
 
 def _job_status(account_id: int) -> JobStatus | None:
-    try:
-        job = Job.fetch(sync_job_id(account_id), connection=redis_connection())
-    except NoSuchJobError:
-        return None
-    return job.get_status(refresh=False)
+    """The status of the dossier's sync job, or of its resume after a spent minute once that
+    runs or is queued (while it waits for the minute, the page's waiting line says so)."""
+    jobs = Job.fetch_many(
+        [sync_job_id(account_id), resume_job_id(account_id)], connection=redis_connection()
+    )
+    statuses = [job.get_status(refresh=False) if job else None for job in jobs]
+    sync_status, resume_status = statuses
+    if resume_status == JobStatus.STARTED or (
+        resume_status in QUEUED - {JobStatus.SCHEDULED} and sync_status != JobStatus.STARTED
+    ):
+        return resume_status
+    return sync_status
 
 
 def progress(account_id: int, state: SyncState | None) -> dict:
