@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -197,6 +198,7 @@ def eligible_link(account_id: int) -> ExactDivisionLink:
         _rule_joins()
         .add_columns(ExactDivisionLink, *checks)
         .where(ExactDivisionLink.account_id == account_id)
+        .execution_options(populate_existing=True)
     ).first()
     if row is None:
         raise SyncStopped(N_("This client account has no linked administration."))
@@ -215,9 +217,9 @@ def progress_key(account_id: int) -> str:
 
 
 def set_progress(account_id: int, entity: str, rows: int) -> None:
-    redis = redis_connection()
-    redis.hset(progress_key(account_id), mapping={"entity": entity, "rows": rows})
-    redis.expire(progress_key(account_id), 3600)
+    key = progress_key(account_id)
+    pipe = redis_connection().pipeline(transaction=False)
+    pipe.hset(key, mapping={"entity": entity, "rows": rows}).expire(key, 3600).execute()
 
 
 def get_progress(account_id: int) -> dict | None:
@@ -255,13 +257,14 @@ def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX
     db.session.commit()
     client = wiring.link_api_client(link, max_wait=max_wait)
     try:
-        _check_division(client, link, state)
-        starts = _read_starts(account_id, dict(state.cursors or {}))
-        with ReadAhead(_reads(client, link.division_code, starts)) as reader:
-            for entity in ENTITIES:
-                eligible_link(account_id)
-                _sync_entity(reader, link, state, run, entity)
-            _sync_deletions(reader, link, state, run)
+        with _kept_on_commit():
+            _check_division(client, link, state)
+            starts = _read_starts(account_id, dict(state.cursors or {}))
+            with ReadAhead(_reads(client, link.division_code, starts)) as reader:
+                for entity in ENTITIES:
+                    eligible_link(account_id)
+                    _sync_entity(reader, link, state, run, entity)
+                _sync_deletions(reader, link, state, run)
         _finish(run, state, RunStatus.SUCCEEDED)
     except SyncStopped as stop:
         db.session.rollback()
@@ -282,6 +285,20 @@ def run_sync(account_id: int, trigger: Trigger, max_wait: float = wiring.JOB_MAX
         db.session.commit()
         clear_progress(account_id)
     return run
+
+
+@contextmanager
+def _kept_on_commit() -> Iterator[None]:
+    """The run's own objects (its link, state and run) stay loaded across its commits, one a
+    page: otherwise each commit expires them and the next touch reloads each one (measured: a
+    fifth of an incremental run). Eligibility is still read afresh before every entity
+    (``eligible_link`` refreshes the link)."""
+    session = db.session()
+    kept, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = kept
 
 
 def _wait_for_reset(account_id: int, trigger: Trigger, state: SyncState, wait: SyncWaiting) -> None:
@@ -563,15 +580,18 @@ def _read_starts(account_id: int, cursors: dict) -> dict:
     earlier run stopped in (a spent minute) the link to its next page, as long as the IDs it
     read so far are still known; otherwise the list starts over."""
     starts = dict(cursors)
-    redis = redis_connection()
-    for entity in ENTITIES:
-        if entity.incremental:
-            continue
-        next_url = cursors.get(_list_cursor(entity.key))
-        if next_url and redis.exists(_seen_key(account_id, entity.key)):
-            starts[entity.key] = next_url
-        else:
-            redis.delete(_seen_key(account_id, entity.key))
+    lists = [entity.key for entity in ENTITIES if not entity.incremental]
+    pipe = redis_connection().pipeline(transaction=False)
+    for key in lists:
+        pipe.exists(_seen_key(account_id, key))
+    known = pipe.execute()
+    for key, ids_known in zip(lists, known, strict=True):
+        next_url = cursors.get(_list_cursor(key))
+        if next_url and ids_known:
+            starts[key] = next_url
+        elif ids_known:
+            pipe.delete(_seen_key(account_id, key))
+    pipe.execute()
     return starts
 
 
@@ -585,6 +605,8 @@ def _cursor_pages(reader: ReadAhead, state: SyncState, key: str) -> Iterator[lis
     pages = reader.pages(key)
     while (page := _calls(next, pages, None)) is not None:
         rows, _next_url = page
+        if not rows:  # nothing changed since the cursor: nothing to store or commit
+            continue
         yield rows
         top = max((int(r.get("Timestamp") or 0) for r in rows), default=cursor)
         state.cursors = {**(state.cursors or {}), key: max(cursor, top)}
@@ -655,19 +677,19 @@ def _sync_whole_list(reader: ReadAhead, link, state: SyncState, run, entity: Syn
         read += len(rows)
         set_progress(link.account_id, entity.key, read)
     present = {member.decode() for member in redis.smembers(seen)}
-    gone = db.session.scalars(
-        select(ExactRecord).where(
+    live = db.session.execute(
+        select(ExactRecord.id, ExactRecord.exact_id).where(
             *current_rows(link),
             ExactRecord.entity == entity.key,
             ExactRecord.deleted_at.is_(None),
         )
     ).all()
-    deleted = 0
-    for record in gone:
-        if record.exact_id not in present:
-            record.deleted_at = clock.now()
-            deleted += 1
-    _count(run, entity.key, "deleted", deleted)
+    gone = [row_id for row_id, exact_id in live if exact_id not in present]
+    if gone:
+        db.session.execute(
+            update(ExactRecord).where(ExactRecord.id.in_(gone)).values(deleted_at=clock.now())
+        )
+    _count(run, entity.key, "deleted", len(gone))
     db.session.commit()
     redis.delete(seen)
 
