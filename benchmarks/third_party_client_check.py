@@ -2,7 +2,8 @@
 
 The library is used unchanged; only its three URLs point at the sandbox. It insists on HTTPS
 with a verified certificate, so the sandbox is served over TLS with a throwaway self-signed
-certificate (made with the ``openssl`` command) that is trusted through ``SSL_CERT_FILE``.
+certificate (``exact_sandbox.tls``, as ``portal sandbox --tls-self-signed``) that is trusted
+through ``SSL_CERT_FILE``.
 It is not a project dependency: install it somewhere throwaway and point at it, e.g.
 
     pip install --target /tmp/eol exactonline==0.4.0
@@ -15,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import ssl
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,35 +30,9 @@ from exact_sandbox.testing import (  # noqa: E402
     advance_clock,
     follow_authorize_url,
 )
+from exact_sandbox.tls import make_certificate, server_context  # noqa: E402
 
 DIVISION = 3001101
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 def storage_for(url: str, folder: Path):
@@ -164,16 +136,12 @@ def main() -> int:
     except ImportError:
         print("exactonline is not installed; see this script's docstring. Skipping.")
         return 0
-    if shutil.which("openssl") is None:
-        print("the openssl command is missing (needed for a throwaway certificate). Skipping.")
-        return 0
     version = getattr(exactonline, "__version__", None) or _version()
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
-        cert, key = self_signed_certificate(folder)
+        cert, key = make_certificate(folder)
         os.environ["SSL_CERT_FILE"] = str(cert)  # the library's default context trusts it
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        context = server_context(cert, key)
         config = {"divisions": _divisions_with_volume(2_500)}
         server = start_sandbox_in_thread(config, ssl_context=context)
         try:

@@ -6,6 +6,7 @@ import click
 
 from .app import start_sandbox_in_thread
 from .config import load_config, normalize
+from .tls import make_certificate, server_context
 
 
 @click.command("sandbox")
@@ -23,14 +24,50 @@ from .config import load_config, normalize
     default=None,
     help="Clock speed factor (60 = an Exact minute per real second, 0 = frozen).",
 )
-def sandbox_command(port: int, host: str, config_file: str | None, speed: float | None) -> None:
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve HTTPS with this certificate (PEM; with --tls-key).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The certificate's private key (PEM; with --tls-cert).",
+)
+@click.option(
+    "--tls-self-signed",
+    "tls_folder",
+    type=click.Path(file_okay=False),
+    help="Make a throwaway certificate for localhost/127.0.0.1 in this folder and serve HTTPS.",
+)
+def sandbox_command(
+    port: int,
+    host: str,
+    config_file: str | None,
+    speed: float | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_folder: str | None,
+) -> None:
     """Serve a local Exact Online sandbox until Ctrl-C."""
     config = load_config(config_file) if config_file else normalize(None)
     if speed is not None:
         config["clock"]["speed"] = speed
-    server = start_sandbox_in_thread(config, port=port, host=host, quiet=False)
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together.")
+    if tls_folder and tls_cert:
+        raise click.UsageError("Either --tls-self-signed or --tls-cert/--tls-key, not both.")
+    if tls_folder:
+        tls_cert, tls_key = (str(path) for path in make_certificate(tls_folder))
+    context = server_context(tls_cert, tls_key) if tls_cert and tls_key else None
+    server = start_sandbox_in_thread(config, port=port, host=host, quiet=False, ssl_context=context)
     for line in describe(server.url, config):
         click.echo(line)
+    if tls_cert:
+        click.echo(
+            f"HTTPS with the certificate {tls_cert}: clients trust it through "
+            f"SSL_CERT_FILE={tls_cert} (Python's ssl, httpx) or REQUESTS_CA_BUNDLE={tls_cert}"
+        )
     try:
         server.wait()
     except KeyboardInterrupt:
