@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, g, request
 
-from . import limits, writes
-from .entities import NAVIGATION, RIGHTS, VAT_PERCENTAGE_FIELDS, Entity, routes
+from . import derived, limits, writes
+from . import fields as documented_fields
+from .entities import NAVIGATION, RIGHTS, Entity, routes
 from .odata import SELECT_MISSING, Filter, ODataError, parse_filter, parse_int, parse_select
 from .responses import atom_error, atom_feed, exact_error, json_response, state
 from .state import Consent, SandboxState
@@ -178,25 +179,23 @@ def base_url() -> str:
 
 
 # ---------------------------------------------------------------- current/Me and divisions
-ME_FIELDS = (
-    "UserID",
-    "UserName",
-    "FullName",
-    "FirstName",
-    "LastName",
-    "Email",
-    "CurrentDivision",
-    "LanguageCode",
-    "Legislation",
-    "DivisionCustomer",
-)
+ME_TYPE = "Exact.Web.Api.System.Me"
 
 
 def _me(st: SandboxState, call: Call) -> Response:
     user = st.users[call.username]
+    fields = documented_fields.documented("Me")
+    select = parse_select(request.args.get("$select"), fields, ME_TYPE)
+    uri = f"{base_url()}/api/v1/current/Me(guid'{user['id']}')"
+    rendered = _plain(_me_row(st, user), select or list(fields), uri, ME_TYPE)
+    return _envelope([rendered], None, list_form=False)
+
+
+def _me_row(st: SandboxState, user: dict) -> dict:
     first, _, last = user["full_name"].partition(" ")
     current = st.division_configs.get(user["current_division"], {})
-    row = {
+    main = [code for code in user["divisions"] if st.division_configs[code].get("is_main")]
+    return {
         "UserID": user["id"],
         "UserName": user["username"],
         "FullName": user["full_name"],
@@ -204,47 +203,35 @@ def _me(st: SandboxState, call: Call) -> Response:
         "LastName": last,
         "Email": user["email"],
         "CurrentDivision": user["current_division"],
+        "AccountingDivision": main[0] if main else None,
         "LanguageCode": user["language"],
-        "Legislation": user["legislation"],
+        "Language": user["language"][:2].upper(),
+        "Legislation": legislation_code(st, user.get("legislation")),
         "DivisionCustomer": _customer_id(current),
+        "DivisionCustomerCode": _customer_code(current),
+        "DivisionCustomerName": current.get("customer_name", current.get("name")),
+        "DivisionCustomerVatNumber": current.get("vat_number"),
+        "ServerTime": f"/Date({st.now_ms()})/",
     }
-    fields = parse_select(request.args.get("$select"), ME_FIELDS, "Exact.Web.Api.System.Me")
-    uri = f"{base_url()}/api/v1/current/Me(guid'{user['id']}')"
-    rendered = _plain(row, fields or list(ME_FIELDS), uri, "Exact.Web.Api.System.Me")
-    return _envelope([rendered], None, list_form=False)
 
 
-DIVISION_FIELDS = (
-    "Code",
-    "Description",
-    "Hid",
-    "Customer",
-    "CustomerCode",
-    "CustomerName",
-    "VATNumber",
-    "ChamberOfCommerceNumber",
-    "Country",
-    "Currency",
-    "Status",
-    "BlockingStatus",
-    "IsMainDivision",
-    "DivisionMoveDate",
-    "Created",
-    "Modified",
-)
-HRM_DIVISION_FIELDS = (
-    "Code",
-    "Description",
-    "HID",
-    "Customer",
-    "CustomerName",
-    "Main",
-    "Status",
-    "BlockingStatus",
-    "VATNumber",
-    "Country",
-    "Currency",
-)
+def legislation_code(st: SandboxState, legislation: object) -> int | None:
+    """current/Me's Legislation is an Int64 (system/Divisions has the country's letters).
+
+    The numbers per country are config (``legislation_codes``): Exact's values are not
+    confirmed (README, uncertain).
+    """
+    if legislation is None or isinstance(legislation, int):
+        return legislation
+    code = st.config.get("legislation_codes", {}).get(str(legislation).upper())
+    return None if code is None else int(code)
+
+
+DIVISION_LISTS_DATA = {
+    "system/divisions": ("Divisions", "Exact.Web.Api.System.Division"),
+    "system/alldivisions": ("AllDivisions", "Exact.Web.Api.System.Division"),
+    "hrm/divisions": ("HRMDivisions", "Exact.Web.Api.HRM.Division"),
+}
 
 
 def _division_list(st: SandboxState, call: Call) -> Response:
@@ -256,54 +243,68 @@ def _division_list(st: SandboxState, call: Call) -> Response:
         codes = [code for code in user["divisions"] if code in call.consent.divisions]
         if call.endpoint == "hrm/divisions":
             codes = [c for c in codes if st.division_configs[c].get("licence") == licence]
+    name, type_name = DIVISION_LISTS_DATA[call.endpoint]
+    field_names = documented_fields.documented(name)
     hrm = call.endpoint == "hrm/divisions"
-    field_names = HRM_DIVISION_FIELDS if hrm else DIVISION_FIELDS
-    type_name = "Exact.Web.Api.HRM.Division" if hrm else "Exact.Web.Api.System.Division"
-    fields = _required_select(field_names, type_name)
-    rows = [_division_row(st, code, hrm) for code in sorted(codes)]
+    top = parse_int(request.args.get("$top"), "$top")
+    select = parse_select(request.args.get("$select"), field_names, type_name)
+    _check_select(st, select, top, "standard" in documented_fields.select_required(name))
+    fields = select or list(field_names)
+    rows = [_division_row(st, code, hrm, user) for code in sorted(codes)]
     where = parse_filter(request.args.get("$filter"), field_names, type_name)
     rows = [row for row in rows if where.test(row)]
     after = parse_int(request.args.get("$skiptoken", "").rstrip("L") or None, "$skiptoken")
     if after is not None:
         rows = [row for row in rows if row["Code"] > after]
-    top = parse_int(request.args.get("$top"), "$top")
-    size = _page_size(st, "standard") if top is None else min(top, _page_size(st, "standard"))
+    size, paged = _top_paging(st, top, _page_size(st, "standard"))
     page = rows[:size]
     path = f"{base_url()}/api/v1/{call.division}/{call.resource}"
     rendered = [_plain(row, fields, f"{path}({row['Code']})", type_name) for row in page]
-    next_token = str(page[-1]["Code"]) if len(rows) > size and top is None else None
-    return _envelope(rendered, next_token, list_form=top is not None)
+    next_token = str(page[-1]["Code"]) if len(rows) > size and page else None
+    return _page_answer(rendered, next_token, top, paged)
 
 
-def _division_row(st: SandboxState, code: int, hrm: bool) -> dict:
+def _division_row(st: SandboxState, code: int, hrm: bool, user: dict) -> dict:
     cfg = st.division_configs[code]
     data = st.generated(code)
     move = data.move_date_ms if data else None
     created = "/Date(1577869200000)/"
+    owner = derived.Context(st.users, code).owner({})
     row = {
         "Code": code,
         "Description": cfg.get("name", str(code)),
         "Customer": _customer_id(cfg),
+        "CustomerCode": _customer_code(cfg),
         "CustomerName": cfg.get("customer_name", cfg.get("name")),
         "Status": int(cfg.get("status", 1)),
         "BlockingStatus": int(cfg.get("blocking_status", 0)),
         "VATNumber": cfg.get("vat_number"),
         "Country": cfg.get("country", "NL"),
         "Currency": cfg.get("currency", "EUR"),
+        "Created": created,
+        "Modified": created,
+        "StartDate": created,
+        "Creator": owner["id"] if owner else None,
+        "CreatorFullName": owner["full_name"] if owner else None,
+        "Modifier": owner["id"] if owner else None,
+        "ModifierFullName": owner["full_name"] if owner else None,
     }
-    hid = int(cfg.get("hid", code % 100_000))
+    hid = _hid(cfg)
     if hrm:
         return {**row, "HID": hid, "Main": bool(cfg.get("is_main", False))}
     return {
         **row,
         "Hid": hid,
-        "CustomerCode": f"{hid:>18}",
         "ChamberOfCommerceNumber": cfg.get("kvk"),
         "IsMainDivision": bool(cfg.get("is_main")),
+        "Current": code == user["current_division"],
+        "Legislation": cfg.get("country", "NL"),
         "DivisionMoveDate": f"/Date({move})/" if move else None,
-        "Created": created,
-        "Modified": created,
     }
+
+
+def _hid(cfg: dict) -> int:
+    return int(cfg.get("hid", int(cfg["code"]) % 100_000))
 
 
 def _customer_id(cfg: dict) -> str | None:
@@ -313,50 +314,104 @@ def _customer_id(cfg: dict) -> str | None:
     return f"c0570e4e-0000-4000-8000-{code:012d}"
 
 
+def _customer_code(cfg: dict) -> str | None:
+    return f"{_hid(cfg):>18}" if cfg else None
+
+
 # ---------------------------------------------------------------- reading entities
 def _read(st: SandboxState, call: Call, entity: Entity, kind: str) -> Response:
     refused = rights_error(st, call, entity.read_right)
     if refused is not None:
         return refused
     table = st.data(call.division).tables[entity.name]
+    accepted = entity.accepted(_strict_fields(st))
     if call.key is not None:
-        return _read_one(st, call, entity, table, kind)
+        return _read_one(call, entity, table, kind, accepted)
     top = parse_int(request.args.get("$top"), "$top")
-    select = parse_select(request.args.get("$select"), entity.fields, entity.odata_type)
-    if select is None and top != 1:
-        raise ODataError(SELECT_MISSING)
-    fields = select or list(entity.fields)
-    size = _page_size(st, kind)
-    if top is not None:
-        size = min(size, top)
-    if kind == "sync":
-        rows, next_token = _sync_rows(st, entity, table, size)
+    select = parse_select(request.args.get("$select"), accepted, entity.odata_type)
+    _check_select(st, select, top, entity.select_required(kind))
+    fields = select or list(accepted)
+    size, paged = _top_paging(st, top, _page_size(st, kind))
+    if size == 0:
+        rows, next_token = [], None
+    elif kind == "sync":
+        rows, next_token = _sync_rows(st, entity, table, size, accepted)
     else:
-        rows, next_token = _indexed_rows(entity, table, size)
-    if top is not None:
-        next_token = None
+        rows, next_token = _indexed_rows(entity, table, size, accepted)
     path = _path_for(call, entity, kind)
-    expand = _expand(entity)
-    rendered = render_many(rows, entity, fields, path, expand)
-    return _envelope(rendered, next_token, list_form=top is not None)
+    rendered = render_many(rows, entity, fields, path, _expand(entity), call.division)
+    return _page_answer(rendered, next_token, top, paged)
 
 
-def _read_one(st: SandboxState, call: Call, entity: Entity, table: Table, kind: str) -> Response:
+def _check_select(
+    st: SandboxState, select: list[str] | None, top: int | None, required: bool
+) -> None:
+    """400 for a list without $select (or $top=1) where Exact demands one.
+
+    ``required``: fields.json names this endpoint kind for the entity. Config
+    ``select_required`` "documented" (default) goes by that; "always" refuses every list.
+    """
+    if select is not None or top == 1:
+        return
+    if required or st.config.get("select_required", "documented") == "always":
+        raise ODataError(SELECT_MISSING)
+
+
+def _top_paging(st: SandboxState, top: int | None, page_size: int) -> tuple[int, bool]:
+    """(rows in this answer, whether the answer is a page with __next) for a $top.
+
+    Without $top: a page of ``page_size``. With ``top_pages`` (default) a $top above one page
+    is served in pages: each carries ``__next`` with the rest of the $top, until $top rows
+    (a page reached through __next, with its $skiptoken, stays in that form). A $top within
+    one page, or ``top_pages`` false: at most one page as a bare list, no __next.
+    """
+    if top is None:
+        return page_size, True
+    paged = bool(st.config.get("top_pages", True)) and (
+        top > page_size or "$skiptoken" in request.args
+    )
+    return min(top, page_size), paged
+
+
+def _page_answer(
+    rows: list[dict], next_token: str | None, top: int | None, paged: bool
+) -> Response:
+    """The envelope of a list: pages with __next (the rest of a $top), or a $top's bare list."""
+    if top is None:
+        return _envelope(rows, next_token)
+    if not paged:
+        return _envelope(rows, None, list_form=True)
+    rest = top - len(rows)
+    if rest <= 0:
+        next_token = None
+    return _envelope(rows, next_token, next_top=rest)
+
+
+def _strict_fields(st: SandboxState) -> bool:
+    return bool(st.config.get("strict_fields", False))
+
+
+def _read_one(
+    call: Call, entity: Entity, table: Table, kind: str, accepted: tuple[str, ...]
+) -> Response:
     row = table.find(call.key)
     if row is None or kind != "standard":
         return fail(404, "Record not found")
-    select = parse_select(request.args.get("$select"), entity.fields, entity.odata_type)
+    select = parse_select(request.args.get("$select"), accepted, entity.odata_type)
     path = _path_for(call, entity, kind)
-    rendered = render(row, entity, select or list(entity.fields), path, _expand(entity))
+    fields = select or list(accepted)
+    rendered = render(row, entity, fields, path, _expand(entity), call.division)
     if not g.wants_json:
         return atom_feed(entity.name, [rendered["__metadata"]["uri"]])
     return json_response({"d": rendered})
 
 
-def _sync_rows(st: SandboxState, entity: Entity, table: Table, size: int):
+def _sync_rows(
+    st: SandboxState, entity: Entity, table: Table, size: int, accepted: tuple[str, ...]
+):
     """Rows above the Timestamp filter, in Timestamp order; only Timestamp may be filtered."""
     after = 0
-    where = parse_filter(request.args.get("$filter"), entity.fields, entity.odata_type)
+    where = parse_filter(request.args.get("$filter"), accepted, entity.odata_type)
     if where.conditions is None:
         raise ODataError("Only 'Timestamp gt' filters are supported on sync endpoints.")
     for condition in where.conditions:
@@ -396,9 +451,9 @@ def _int_token(token: str) -> int:
         raise ODataError(f"Invalid $skiptoken '{token}'.") from error
 
 
-def _indexed_rows(entity: Entity, table: Table, size: int):
+def _indexed_rows(entity: Entity, table: Table, size: int, accepted: tuple[str, ...]):
     """Rows in index order matching the filter, resuming after the $skiptoken GUID."""
-    where = parse_filter(request.args.get("$filter"), entity.fields, entity.odata_type)
+    where = parse_filter(request.args.get("$filter"), accepted, entity.odata_type)
     start = _guid_token_start(table, request.args.get("$skiptoken"))
     by_key = _key_condition(entity, where)
     if by_key is not None:
@@ -454,16 +509,33 @@ def _page_size(st: SandboxState, kind: str) -> int:
 
 
 # ---------------------------------------------------------------- rendering
-def render(row: dict, entity: Entity, fields: list[str], path: str, expand: set[str]) -> dict:
+def render(
+    row: dict,
+    entity: Entity,
+    fields: list[str],
+    path: str,
+    expand: set[str],
+    division: int | None = None,
+) -> dict:
     """A row as Exact sends it: __metadata first, then the selected fields."""
-    return render_many([row], entity, fields, path, expand)[0]
+    return render_many([row], entity, fields, path, expand, division)[0]
 
 
 def render_many(
-    rows: list[dict], entity: Entity, fields: list[str], path: str, expand: set[str]
+    rows: list[dict],
+    entity: Entity,
+    fields: list[str],
+    path: str,
+    expand: set[str],
+    division: int | None = None,
 ) -> list[dict]:
-    """render() for a page; the hot loop of serving, so it stays plain."""
+    """render() for a page; the hot loop of serving, so it stays plain.
+
+    A field the row does not hold is null, or a plausible value from ``derived``.
+    """
     specials = _SPECIAL.intersection(fields)
+    derivations = derived.for_fields(entity.name, fields)
+    context = derived.Context(state().users, division)
     key, odata_type = entity.key, entity.odata_type
     result = []
     for row in rows:
@@ -471,8 +543,10 @@ def render_many(
         item = {"__metadata": {"uri": uri, "type": odata_type}}
         for name in fields:
             item[name] = row.get(name)
+        if derivations:
+            derived.fill(item, row, derivations, context)
         for name in specials:
-            item[name] = _special(name, row, entity, uri, path, expand)
+            item[name] = _special(name, row, entity, uri, path, expand, context)
         result.append(item)
     return result
 
@@ -480,7 +554,15 @@ def render_many(
 _SPECIAL = {"Url", "Attachment", *NAVIGATION}
 
 
-def _special(name: str, row: dict, entity: Entity, uri: str, path: str, expand: set[str]) -> object:
+def _special(
+    name: str,
+    row: dict,
+    entity: Entity,
+    uri: str,
+    path: str,
+    expand: set[str],
+    context: derived.Context,
+) -> object:
     if name == "Url":
         url = row.get("Url")
         return f"{base_url()}{url}" if url and url.startswith("/") else url
@@ -489,16 +571,26 @@ def _special(name: str, row: dict, entity: Entity, uri: str, path: str, expand: 
         return base64.b64encode(data.attachment_bytes(row["ID"])).decode()
     if name not in expand:
         return {"__deferred": {"uri": f"{uri}/{name}"}}
-    children = row.get(name) or []
-    fields = VAT_PERCENTAGE_FIELDS if name == "VATPercentages" else None
+    return {"results": _children(name, row, entity, path, context)}
+
+
+def _children(
+    name: str, row: dict, entity: Entity, path: str, context: derived.Context
+) -> list[dict]:
+    """An expanded navigation property: the linked rows with their documented fields."""
+    child_entity = NAVIGATION.get(name)
+    strict = _strict_fields(state())
+    fields = documented_fields.accepted(child_entity, strict) if child_entity else None
+    derivations = derived.for_fields(child_entity or name, fields or ())
     child_type = entity.odata_type.rsplit(".", 1)[0] + "." + name.removesuffix("s")
     folder = path.rsplit("/", 1)[0]
     results = []
-    for child in children:
-        child_fields = fields or list(child)
+    for child in row.get(name) or []:
         child_uri = f"{folder}/{name}(guid'{child['ID']}')"
-        results.append(_plain(child, child_fields, child_uri, child_type))
-    return {"results": results}
+        item = _plain(child, fields or list(child), child_uri, child_type)
+        derived.fill(item, child, derivations, context)
+        results.append(item)
+    return results
 
 
 def _plain(row: dict, fields: list[str] | tuple[str, ...], uri: str, type_name: str) -> dict:
@@ -508,17 +600,15 @@ def _plain(row: dict, fields: list[str] | tuple[str, ...], uri: str, type_name: 
     return item
 
 
-def _required_select(fields: tuple[str, ...], type_name: str) -> list[str]:
-    top = parse_int(request.args.get("$top"), "$top")
-    select = parse_select(request.args.get("$select"), fields, type_name)
-    if select is None and top != 1:
-        raise ODataError(SELECT_MISSING)
-    return select or list(fields)
-
-
-def _envelope(rows: list[dict], next_token: str | None, list_form: bool = False) -> Response:
+def _envelope(
+    rows: list[dict],
+    next_token: str | None,
+    list_form: bool = False,
+    next_top: int | None = None,
+) -> Response:
     """{"d": {"results": [...], "__next": ...}}, or the bare list {"d": [...]} for $top.
 
+    ``next_top``: the $top the __next URL carries (what is left of the caller's $top).
     A caller that did not ask for JSON gets Atom XML, as from Exact.
     """
     if not g.wants_json:
@@ -529,12 +619,15 @@ def _envelope(rows: list[dict], next_token: str | None, list_form: bool = False)
         return json_response({"d": rows})
     body: dict = {"results": rows}
     if next_token is not None:
-        body["__next"] = _next_url(next_token)
+        body["__next"] = _next_url(next_token, next_top)
     return json_response({"d": body})
 
 
-def _next_url(token: str) -> str:
-    params = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
+def _next_url(token: str, top: int | None = None) -> str:
+    skip = {"$skiptoken"} if top is None else {"$skiptoken", "$top"}
+    params = [(k, v) for k, v in request.args.items(multi=True) if k not in skip]
+    if top is not None:
+        params.append(("$top", str(top)))
     params.append(("$skiptoken", token))
     query = "&".join(f"{quote(k, safe='$')}={quote(v, safe=_SAFE)}" for k, v in params)
     return f"{base_url()}{request.path}?{query}"

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.json")
-MERGED_SECTIONS = ("clock", "oauth", "limits", "page_sizes")
+MERGED_SECTIONS = ("clock", "oauth", "limits", "page_sizes", "legislation_codes")
+SELECT_RULES = ("documented", "always")
 
 
 def default_config() -> dict:
@@ -36,6 +37,8 @@ def normalize(config: dict | None) -> dict:
 
 
 def _check(config: dict) -> None:
+    if config["select_required"] not in SELECT_RULES:
+        raise ValueError(f"select_required must be one of {', '.join(SELECT_RULES)}")
     codes = {int(division["code"]) for division in config["divisions"]}
     for user in config["users"]:
         missing = {int(code) for code in user.get("divisions", [])} - codes

@@ -2,21 +2,25 @@
 
 Everything follows from the division's seed and volume, so two runs (or two test workers)
 see the same GUIDs and amounts. Small tables are built at once; accounts, transaction lines
-and payment terms are generated row by row when read (see ``table.py``).
+and payment terms are generated row by row when read (see ``table.py``). Contacts, addresses,
+sales invoices and mappings come from ``more_data.py``, open items from ``cashflow.py``.
 """
 
 from __future__ import annotations
 
 import base64
+from array import array
 from datetime import date
 from functools import lru_cache
 
-from . import chart
+from . import cashflow, chart
+from .days import DAY_MS, day_ms, iso_day_ms, odata_date
 from .entities import ENTITIES, ENTITY_BY_NAME, Entity
+from .more_data import MoreData
 from .rng import Rng, mix, text_key
 from .table import KeySpace, Table
 
-DAY_MS = 86_400_000
+__all__ = ["DAY_MS", "DivisionData", "day_ms", "iso_day_ms", "odata_date"]
 LINES_PER_ENTRY = 4  # header (line 0), two lines, one VAT line
 FIRST_TIMESTAMP = 100_001
 
@@ -27,19 +31,15 @@ DEFAULT_VOLUME = {
     "documents": 4,
     "cost_centers": 3,
     "cost_units": 2,
+    "contacts": 12,  # contact i belongs to account i % accounts; the first per account is main
+    "addresses": 12,  # address i to account i % accounts: visit, then invoice, then delivery
+    "sales_invoices": 10,  # the first ones are the generated sales entries, the rest open
 }
 
 
-def odata_date(ms: int | None) -> str | None:
-    return None if ms is None else f"/Date({ms})/"
-
-
-def day_ms(day: date) -> int:
-    return (day.toordinal() - 719_163) * DAY_MS
-
-
-def iso_day_ms(text: str | None) -> int | None:
-    return None if text is None else day_ms(date.fromisoformat(text))
+def entry_kind(roll: int) -> str:
+    """The kind of a generated entry from its first random draw (0-99)."""
+    return "purchase" if roll < 50 else "sales" if roll < 85 else "bank" if roll < 95 else "general"
 
 
 class DivisionData:
@@ -56,6 +56,8 @@ class DivisionData:
         self.created_ms = day_ms(date(min(self.years), 1, 1)) + 8 * 3_600_000
         self._first_day = day_ms(date(min(self.years), 1, 1))
         self._span_days = (day_ms(date(max(self.years), 12, 31)) - self._first_day) // DAY_MS
+        self.first_day = self._first_day
+        self.last_day = day_ms(date(max(self.years), 12, 31))
         self.move_date_ms: int | None = None
         self.next_ts = FIRST_TIMESTAMP + self.seed % 1000
         self.next_entry = 0
@@ -69,7 +71,10 @@ class DivisionData:
         self.next_ts += 1
         return stamp
 
-    def _table(self, name: str, count: int, factory) -> Table:
+    def entity(self, name: str) -> Entity:
+        return ENTITY_BY_NAME[name]
+
+    def new_table(self, name: str, count: int, factory) -> Table:
         entity = ENTITY_BY_NAME[name]
         table = Table(
             entity, mix(self.seed, self.code, text_key(name)), count, factory, self.next_ts
@@ -80,7 +85,7 @@ class DivisionData:
 
     def _eager(self, name: str, rows: list[dict]) -> Table:
         """A table of rows built now; their IDs are filled in from the table's keys."""
-        table = self._table(name, len(rows), None)
+        table = self.new_table(name, len(rows), None)
         for index, row in enumerate(rows):
             row[table.entity.key] = table.key(index)
             row["Timestamp"] = table.ts[index]
@@ -107,9 +112,12 @@ class DivisionData:
         self.next_entry = self.entries
         self._build_documents()
         self._build_transactions()
+        self.more = MoreData(self)
+        self.more.build()
+        cashflow.build(self)
         for entity in ENTITIES:
             if entity.name not in self.tables:
-                self._table(entity.name, 0, None)
+                self.new_table(entity.name, 0, None)
 
     def _build_classifications(self) -> None:
         rows = []
@@ -300,12 +308,12 @@ class DivisionData:
         count = int(self.volume["accounts"])
         if self.volume["transaction_lines"]:
             count = max(count, 2)
-        self._table("Accounts", count, self._account_row)
+        self.new_table("Accounts", count, self._account_row)
 
     def _build_documents(self) -> None:
         count = int(self.volume["documents"])
-        self._table("Documents", count, self._document_row)
-        self._table("DocumentAttachments", count, self._attachment_row)
+        self.new_table("Documents", count, self._document_row)
+        self.new_table("DocumentAttachments", count, self._attachment_row)
 
     def _build_transactions(self) -> None:
         self._entry_keys = KeySpace(mix(self.seed, self.code, 99))
@@ -321,8 +329,29 @@ class DivisionData:
             kind: [row for row in codes if row["VATTransactionType"] == side][:2] or codes[:1]
             for kind, side in (("purchase", "P"), ("sales", "S"), ("bank", "N"), ("general", "N"))
         }
-        self._table("TransactionLines", self.entries * LINES_PER_ENTRY, self._transaction_row)
-        self._table("PaymentTerms", self.entries, self._payment_term_row)
+        self.new_table("TransactionLines", self.entries * LINES_PER_ENTRY, self._transaction_row)
+        self.new_table("PaymentTerms", self.entries, self._payment_term_row)
+        self._index_entries()
+
+    def _index_entries(self) -> None:
+        """Which generated entries are purchase and sales entries (one random draw each):
+        Payments, Receivables and sales invoices are generated from these lists."""
+        self.purchase_entries, self.sales_entries = array("q"), array("q")
+        lists = {"purchase": self.purchase_entries, "sales": self.sales_entries}
+        for entry in range(self.entries):
+            found = lists.get(entry_kind(Rng(self.seed, 1, entry).below(100)))
+            if found is not None:
+                found.append(entry)
+
+    def entry_info(self, entry: int) -> dict:
+        """The random choices of generated entry ``entry`` (cached)."""
+        return self._entry_info(entry)
+
+    def vat_options(self, kind: str) -> list[dict]:
+        return self._vat_options[kind]
+
+    def journal_for(self, kind: str) -> dict:
+        return self._journal_for(kind)
 
     # lazily generated rows
     def _account_row(self, index: int) -> dict:
@@ -425,16 +454,7 @@ class DivisionData:
     def _make_entry(self, entry: int) -> dict:
         """The random choices of one generated entry, shared by its four lines."""
         rng = Rng(self.seed, 1, entry)
-        roll = rng.below(100)
-        kind = (
-            "purchase"
-            if roll < 50
-            else "sales"
-            if roll < 85
-            else "bank"
-            if roll < 95
-            else "general"
-        )
+        kind = entry_kind(rng.below(100))
         relation = None
         if kind in ("purchase", "bank"):
             relation = 2 * rng.below(self._suppliers)
@@ -635,16 +655,24 @@ class DivisionData:
 
     def update(self, name: str, key: str, fields: dict, now_ms: int) -> dict | None:
         table = self.tables[name]
-        index = table.index(key)
+        index = table.index(key) if name != "SyncSalesInvoices" else None
         if index is None:
             return None
-        return table.update(index, {**fields, "Modified": odata_date(now_ms)}, self.bump())
+        row = table.update(index, {**fields, "Modified": odata_date(now_ms)}, self.bump())
+        if name == "SalesInvoices":  # the sync feed shows its lines again, with the change
+            lines = self.tables["SalesInvoiceLines"]
+            for line in self.more.line_indexes(row["InvoiceID"]):
+                lines.update(line, {}, self.bump())
+        return row
 
     def delete(self, name: str, key: str, now_ms: int, user_id: str | None = None) -> bool:
         table = self.tables[name]
-        index = table.index(key)
+        index = table.index(key) if name != "SyncSalesInvoices" else None
         if index is None:
             return False
+        if name == "SalesInvoices":  # its lines go with it; sync/Deleted names the invoice
+            for line in self.more.line_indexes(table.key(index)):
+                self.tables["SalesInvoiceLines"].delete(line)
         table.delete(index)
         self.blobs.pop(key, None)
         entity: Entity = table.entity

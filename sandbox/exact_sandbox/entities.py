@@ -1,8 +1,17 @@
-"""The Exact resources the sandbox serves: field names, paths, rights and sync/Deleted codes."""
+"""The Exact resources the sandbox serves: paths, rights and sync/Deleted codes.
+
+Field names come from ``fields.json`` (Exact's documented properties; see ``fields.py``).
+The entities helper B added for the extraction tools and bank entries live in
+``more_entities.MORE`` and are served the same way.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from . import more_entities
+from .entity import Entity, entity_fields
+from .fields import all_navigation
+
+__all__ = ["ENTITIES", "ENTITY_BY_NAME", "Entity", "NAVIGATION", "RIGHTS", "routes"]
 
 # Rights an Exact user needs (the names the sandbox uses in configs and control calls).
 RIGHTS = {
@@ -20,41 +29,14 @@ RIGHTS = {
     ),
     "view_documents": ("View documents", "Documenten bekijken"),
     "manage_documents": ("Create, update and delete documents", "Documenten beheren"),
+    **getattr(more_entities, "MORE_RIGHTS", {}),
 }
 
-
-@dataclass(frozen=True)
-class Entity:
-    """One Exact resource. ``key`` names the GUID field its URL key uses."""
-
-    name: str
-    odata_type: str
-    fields: tuple[str, ...]
-    standard: str | None = None
-    sync: str | None = None
-    bulk: str | None = None
-    deleted_type: int | None = None
-    read_right: str = "view_financial_master_data"
-    write_right: str | None = None
-    key: str = "ID"
-    has_timestamp: bool = True
-
-
-def _fields(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-COMMON = "Division Created Modified"
-
-ENTITIES = (
+BASE_ENTITIES = (
     Entity(
         "GLAccounts",
         "Exact.Web.Api.Models.Financial.GLAccount",
-        _fields(
-            "ID Code Description SearchCode BalanceSide BalanceType Type TypeDescription "
-            "Classification ClassificationCode ClassificationDescription VATCode VATDescription "
-            "IsBlocked UseCostcenter UseCostunit Timestamp " + COMMON
-        ),
+        entity_fields("GLAccounts"),
         standard="financial/GLAccounts",
         sync="sync/Financial/GLAccounts",
         bulk="bulk/Financial/GLAccounts",
@@ -63,10 +45,7 @@ ENTITIES = (
     Entity(
         "GLClassifications",
         "Exact.Web.Api.Models.Financial.GLClassification",
-        _fields(
-            "ID Code Description Name Parent Abstract Balance Nillable PeriodType "
-            "TaxonomyNamespaceDescription Timestamp " + COMMON
-        ),
+        entity_fields("GLClassifications"),
         standard="financial/GLClassifications",
         sync="sync/Financial/GLClassifications",
         bulk="bulk/Financial/GLClassifications",
@@ -75,32 +54,21 @@ ENTITIES = (
     Entity(
         "Journals",
         "Exact.Web.Api.Models.Financial.Journal",
-        _fields(
-            "ID Code Description Type TypeDescription GLAccount GLAccountCode "
-            "GLAccountDescription Currency AllowVariableCurrency " + COMMON
-        ),
+        entity_fields("Journals"),
         standard="financial/Journals",
         has_timestamp=False,
     ),
     Entity(
         "VATCodes",
         "Exact.Web.Api.Models.VAT.VATCode",
-        _fields(
-            "ID Code Description Percentage Type VATTransactionType GLToClaim GLToClaimCode "
-            "GLToPay GLToPayCode IsBlocked Charged VATPercentages " + COMMON
-        ),
+        entity_fields("VATCodes"),
         standard="vat/VATCodes",
         has_timestamp=False,
     ),
     Entity(
         "Accounts",
         "Exact.Web.Api.Models.CRM.Account",
-        _fields(
-            "ID Code Name SearchCode Status IsSupplier IsSales IsPurchase VATNumber "
-            "ChamberOfCommerce Country City Postcode AddressLine1 Email Phone Website "
-            "PurchaseCurrency SalesCurrency PurchaseVATCode SalesVATCode "
-            "PaymentConditionPurchase PaymentConditionSales Blocked Timestamp " + COMMON
-        ),
+        entity_fields("Accounts"),
         standard="crm/Accounts",
         sync="sync/CRM/Accounts",
         bulk="bulk/CRM/Accounts",
@@ -111,60 +79,46 @@ ENTITIES = (
     Entity(
         "Costcenters",
         "Exact.Web.Api.Models.HRM.Costcenter",
-        _fields("ID Code Description Active " + COMMON),
+        entity_fields("Costcenters"),
         standard="hrm/Costcenters",
         has_timestamp=False,
     ),
     Entity(
         "Costunits",
         "Exact.Web.Api.Models.HRM.Costunit",
-        _fields("ID Code Description " + COMMON),
+        entity_fields("Costunits"),
         standard="hrm/Costunits",
         has_timestamp=False,
     ),
     Entity(
         "FinancialPeriods",
         "Exact.Web.Api.Models.Financial.FinancialPeriod",
-        _fields("ID FinYear FinPeriod StartDate EndDate " + COMMON),
+        entity_fields("FinancialPeriods"),
         standard="financial/FinancialPeriods",
         has_timestamp=False,
     ),
     Entity(
         "PaymentConditions",
         "Exact.Web.Api.Models.Cashflow.PaymentCondition",
-        _fields(
-            "ID Code Description PaymentDays PaymentDiscountPercentage DiscountPaymentDays "
-            + COMMON
-        ),
+        entity_fields("PaymentConditions"),
         standard="cashflow/PaymentConditions",
         has_timestamp=False,
     ),
     Entity(
         "TransactionLines",
         "Exact.Web.Api.Models.Financial.TransactionLine",
-        _fields(
-            "ID EntryID EntryNumber LineNumber JournalCode JournalDescription Type "
-            "Date DueDate FinancialYear FinancialPeriod GLAccount GLAccountCode "
-            "GLAccountDescription Account AccountCode AccountName AmountDC AmountFC "
-            "AmountVATBaseFC AmountVATFC Currency ExchangeRate VATCode VATCodeDescription "
-            "VATPercentage CostCenter CostCenterDescription CostUnit CostUnitDescription "
-            "Description Document DocumentNumber InvoiceNumber YourRef PaymentReference Status "
-            "Notes Timestamp " + COMMON
-        ),
+        entity_fields("TransactionLines"),
         standard="financialtransaction/TransactionLines",
         sync="sync/Financial/TransactionLines",
         bulk="bulk/Financial/TransactionLines",
         deleted_type=1,
         read_right="view_financial_entries",
     ),
+    # Exact's standard endpoint is cashflow/PaymentTerms; the sandbox serves only the feed.
     Entity(
         "PaymentTerms",
         "Exact.Web.Api.Models.Cashflow.PaymentTerm",
-        _fields(
-            "ID EntryID EntryNumber EntryDate InvoiceNumber InvoiceDate DueDate Account "
-            "AccountName GLAccount AmountDC AmountFC Currency Description PaymentCondition "
-            "Source Status TransactionType Timestamp " + COMMON
-        ),
+        entity_fields("PaymentTerms"),
         sync="sync/Cashflow/PaymentTerms",
         deleted_type=10,
         read_right="view_financial_entries",
@@ -172,10 +126,7 @@ ENTITIES = (
     Entity(
         "Documents",
         "Exact.Web.Api.Models.Documents.Document",
-        _fields(
-            "ID Subject Body Type TypeDescription Account AccountName DocumentDate "
-            "FinancialTransactionEntryID HasEmptyBody Timestamp " + COMMON
-        ),
+        entity_fields("Documents"),
         standard="documents/Documents",
         sync="sync/Documents/Documents",
         bulk="bulk/Documents/Documents",
@@ -186,7 +137,7 @@ ENTITIES = (
     Entity(
         "DocumentAttachments",
         "Exact.Web.Api.Models.Documents.DocumentAttachment",
-        _fields("ID Document FileName FileSize Url Attachment Timestamp " + COMMON),
+        entity_fields("DocumentAttachments"),
         standard="documents/DocumentAttachments",
         sync="sync/Documents/DocumentAttachments",
         bulk="bulk/Documents/DocumentAttachments",
@@ -197,12 +148,7 @@ ENTITIES = (
     Entity(
         "PurchaseEntries",
         "Exact.Web.Api.Models.PurchaseEntry.PurchaseEntry",
-        _fields(
-            "EntryID EntryNumber Journal JournalDescription Supplier SupplierName EntryDate "
-            "DueDate YourRef Description Currency PaymentCondition Document AmountDC AmountFC "
-            "VATAmountDC VATAmountFC FinancialYear FinancialPeriod Status PurchaseEntryLines "
-            + COMMON
-        ),
+        entity_fields("PurchaseEntries"),
         standard="purchaseentry/PurchaseEntries",
         read_right="view_financial_entries",
         write_right="enter_purchase_entries",
@@ -212,10 +158,7 @@ ENTITIES = (
     Entity(
         "GeneralJournalEntries",
         "Exact.Web.Api.Models.GeneralJournalEntry.GeneralJournalEntry",
-        _fields(
-            "EntryID EntryNumber JournalCode JournalDescription Description Currency "
-            "FinancialYear FinancialPeriod Status GeneralJournalEntryLines " + COMMON
-        ),
+        entity_fields("GeneralJournalEntries"),
         standard="generaljournalentry/GeneralJournalEntries",
         read_right="view_financial_entries",
         write_right="enter_general_journal_entries",
@@ -227,15 +170,20 @@ ENTITIES = (
 DELETED = Entity(
     "Deleted",
     "Exact.Web.Api.Models.Sync.Deleted",
-    _fields("ID EntityKey EntityType DeletedBy DeletedDate Division Timestamp"),
+    entity_fields("Deleted"),
     sync="sync/Deleted",
     read_right="",
 )
-ENTITIES = (*ENTITIES, DELETED)
+ENTITIES = (*BASE_ENTITIES, *more_entities.MORE, DELETED)
 ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
 
 
-# Lines nested in an entry: fields shown when the entry is read with $expand.
+# Lines nested in an entry as writes.py stores them (reading renders Exact's documented
+# properties of the line entity, see ``NAVIGATION``).
+def _fields(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 PURCHASE_LINE_FIELDS = _fields(
     "ID EntryID LineNumber GLAccount Description AmountFC AmountDC VATCode VATAmountFC "
     "VATAmountDC VATPercentage CostCenter CostUnit"
@@ -244,10 +192,10 @@ JOURNAL_LINE_FIELDS = _fields(
     "ID EntryID LineNumber GLAccount Account Description Date AmountFC AmountDC VATCode "
     "VATAmountFC VATAmountDC CostCenter CostUnit"
 )
-VAT_PERCENTAGE_FIELDS = _fields("ID VATCodeID LineNumber Percentage StartDate EndDate Type")
 
-# Fields that are navigation properties: served as __deferred unless $expand names them.
-NAVIGATION = {"VATPercentages", "PurchaseEntryLines", "GeneralJournalEntryLines"}
+# Navigation properties (served as __deferred unless $expand names them) -> the entity in
+# fields.json whose documented properties an expanded row shows (None: the row's own keys).
+NAVIGATION: dict[str, str | None] = all_navigation()
 
 
 def routes() -> dict[str, tuple[Entity, str]]:

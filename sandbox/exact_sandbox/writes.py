@@ -1,7 +1,8 @@
-"""Writing: purchase and general journal entries, documents, attachments, accounts.
+"""Writing: purchase, general journal and bank entries, documents, attachments, accounts.
 
 Validation failures answer HTTP 500 with Exact's error body in the user's language, as Exact
-does; a malformed body answers 400.
+does; a malformed body answers 400. Booked purchase entries open a Payment, bank entry lines
+settle open Payments and Receivables (see ``cashflow.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import TYPE_CHECKING
 
 from flask import Response, request
 
+from . import cashflow
 from .chart import DOCUMENT_TYPES
 from .data import DAY_MS, DivisionData, day_ms, odata_date
-from .entities import JOURNAL_LINE_FIELDS, PURCHASE_LINE_FIELDS, Entity
+from .entities import JOURNAL_LINE_FIELDS, NAVIGATION, PURCHASE_LINE_FIELDS, Entity
+from .more_entities import BANK_ENTRY_LINE_FIELDS
 from .odata import date_ms
 from .responses import exact_error, json_response
 from .state import SandboxState
@@ -47,7 +50,10 @@ SUBJECTS = {
     "filename": ("File name", "Bestandsnaam"),
     "attachment": ("Attachment", "Bijlage"),
     "name": ("Name", "Naam"),
+    "date": ("Date", "Datum"),
+    "ourref": ("Our ref.", "Onze ref."),
 }
+ENTRY_TYPES = {22: 30, 12: 40, 10: 40, 90: 90}  # journal type -> TransactionLines Type
 PROTECTED = {"ID", "EntryID", "Timestamp", "Created", "Modified", "Division"}
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
 
@@ -103,9 +109,7 @@ def _created(row: dict, entity: Entity, call: Call, base_url: str) -> Response:
     from .api import render
 
     path = f"{base_url}/api/v1/{call.division}/{entity.standard}"
-    nested = {
-        name for name in ("PurchaseEntryLines", "GeneralJournalEntryLines") if name in entity.fields
-    }
+    nested = {name for name in NAVIGATION if name in entity.fields and name in row}
     item = render(row, entity, list(entity.fields), path, nested)
     if "return=representation" not in request.headers.get("Prefer", ""):
         item = {
@@ -233,6 +237,7 @@ def _purchase_entry(st: SandboxState, call: Call, data: DivisionData, body: dict
         "YourRef": body.get("YourRef"),
         "Description": body.get("Description"),
         "PaymentCondition": body.get("PaymentCondition"),
+        "Condition": condition,
         "Document": document_id,
         "Day": day,
         "Due": due,
@@ -363,6 +368,7 @@ def _book(
     booked += _vat_lines(data, common, lines, len(lines) + 1, now_ms)
     if entity_name == "PurchaseEntries":
         _payment_term(data, header, common, total, now_ms)
+        _payable(data, journal, header, common, booked[0], total, now_ms)
         if header["Document"]:
             data.update(
                 "Documents", header["Document"], {"FinancialTransactionEntryID": entry_id}, now_ms
@@ -383,7 +389,7 @@ def _line_common(
         "EntryNumber": number,
         "JournalCode": journal["Code"],
         "JournalDescription": journal["Description"],
-        "Type": 30 if journal["Type"] == 22 else 90,
+        "Type": ENTRY_TYPES.get(journal["Type"], 90),
         "Date": odata_date(header["Day"]),
         "DueDate": odata_date(header["Due"]),
         "FinancialYear": when.year,
@@ -407,7 +413,8 @@ def _line_common(
         "CostUnit": None,
         "CostUnitDescription": None,
         "DocumentNumber": None,
-        "InvoiceNumber": None,
+        # a purchase entry's own invoice number ("our ref.") is its entry number
+        "InvoiceNumber": number if journal["Type"] == 22 else None,
         "PaymentReference": None,
         "Notes": None,
     }
@@ -491,7 +498,7 @@ def _payment_term(
             "EntryID": common["EntryID"],
             "EntryNumber": common["EntryNumber"],
             "EntryDate": common["Date"],
-            "InvoiceNumber": None,
+            "InvoiceNumber": common["InvoiceNumber"],
             "InvoiceDate": common["Date"],
             "DueDate": common["DueDate"],
             "Account": header["Supplier"],
@@ -505,6 +512,41 @@ def _payment_term(
             "Source": 1,
             "Status": 20,
             "TransactionType": 30,
+        },
+        now_ms,
+    )
+
+
+def _payable(
+    data: DivisionData,
+    journal: dict,
+    header: dict,
+    common: dict,
+    creditor_line: dict,
+    total: float,
+    now_ms: int,
+) -> None:
+    """The open Payment of a booked purchase entry: the whole amount, due on its due date."""
+    condition = header.get("Condition")
+    cashflow.add_payable(
+        data,
+        journal,
+        {
+            "Account": header["Supplier"],
+            "AccountCode": header["SupplierCode"],
+            "AccountName": header["SupplierName"],
+            "AmountDC": -total,
+            "Description": header["Description"],
+            "Day": header["Day"],
+            "Due": header["Due"],
+            "EntryID": common["EntryID"],
+            "EntryNumber": common["EntryNumber"],
+            "InvoiceNumber": common["EntryNumber"],
+            "PaymentCondition": header.get("PaymentCondition"),
+            "PaymentConditionDescription": condition["Description"] if condition else None,
+            "PaymentDays": condition["PaymentDays"] if condition else 30,
+            "TransactionID": creditor_line["ID"],
+            "YourRef": header.get("YourRef"),
         },
         now_ms,
     )
@@ -565,6 +607,7 @@ def _entry_row(
         **common,
         "Journal": header["Journal"],
         "JournalDescription": header["JournalDescription"],
+        "InvoiceNumber": number,
         "Supplier": header["Supplier"],
         "SupplierName": header["SupplierName"],
         "EntryDate": odata_date(header["Day"]),
@@ -692,19 +735,33 @@ def _put(st: SandboxState, data: DivisionData, entity: Entity, key: str, body: d
     return Response(b"", 204)
 
 
+# What goes with a deleted entry: (table, the field naming the entry).
+ENTRY_PARTS = {
+    "PurchaseEntries": (
+        ("TransactionLines", "EntryID"),
+        ("PaymentTerms", "EntryID"),
+        ("Payments", "TransactionEntryID"),
+    ),
+    "GeneralJournalEntries": (("TransactionLines", "EntryID"), ("PaymentTerms", "EntryID")),
+    "BankEntries": (("TransactionLines", "EntryID"), ("BankEntryLines", "EntryID")),
+}
+
+
 def _delete(st: SandboxState, call: Call, data: DivisionData, entity: Entity, key: str) -> Response:
     user_id = st.users[call.username]["id"]
     now_ms = st.now_ms()
-    if entity.name in ("PurchaseEntries", "GeneralJournalEntries"):
+    if entity.name in ENTRY_PARTS:
         row = data.tables[entity.name].find(key)
         if row is None:
             return exact_error(404, "Record not found")
-        for table_name in ("TransactionLines", "PaymentTerms"):
+        if entity.name == "BankEntries":
+            cashflow.unsettle(data, row["EntryID"], now_ms)
+        for table_name, field in ENTRY_PARTS[entity.name]:
             table = data.tables[table_name]
             doomed = [
                 r["ID"]
                 for i, r in list(table.rows.items())
-                if i >= table.base_count and r.get("EntryID") == row["EntryID"]
+                if i >= table.base_count and r.get(field) == row["EntryID"]
             ]
             for doomed_key in doomed:
                 data.delete(table_name, doomed_key, now_ms, user_id)
@@ -713,7 +770,219 @@ def _delete(st: SandboxState, call: Call, data: DivisionData, entity: Entity, ke
     return Response(b"", 204)
 
 
+# ---------------------------------------------------------------- bank entries
+def _bank_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    """POST financialtransaction/BankEntries: a bank journal and lines that each move money
+    (AmountFC negative: paid out, positive: received) against a G/L account and relation."""
+    if not body.get("JournalCode"):
+        raise Invalid("mandatory", "journal")
+    journal = _by_code(data, "Journals", body["JournalCode"])
+    if journal is None or journal["Type"] != 12:
+        raise Invalid("invalid", "journal")
+    if (body.get("Currency") or data.currency) != data.currency:
+        raise Invalid("invalid", "currency")
+    today = _today_ms(st)
+    lines = [_bank_line(data, line, today) for line in _lines(body, "BankEntryLines")]
+    for line in lines:
+        _check_year(data, line["Day"])
+    document_id = _guid(body, "BankStatementDocument", "document")
+    if document_id and data.tables["Documents"].find(document_id) is None:
+        raise Invalid("reference", "document")
+    header = {
+        "Journal": journal["Code"],
+        "JournalDescription": journal["Description"],
+        "Description": None,
+        "Document": document_id,
+        "Day": lines[0]["Day"],
+        "Due": None,
+        "OpeningBalanceFC": _amount(body, "OpeningBalanceFC"),
+        "ClosingBalanceFC": _amount(body, "ClosingBalanceFC"),
+    }
+    return _book_bank(st, data, journal, header, lines)
+
+
+def _bank_line(data: DivisionData, line: dict, today: int) -> dict:
+    """Validate one bank entry line. Without GLAccount a line naming a relation books on the
+    creditors (supplier) or debtors (customer) account, as Exact's bank screen proposes."""
+    amount = _amount(line, "AmountFC", mandatory=True)
+    account = None
+    if line.get("Account"):
+        account = data.tables["Accounts"].find(_guid(line, "Account", "relationship"))
+        if account is None:
+            raise Invalid("reference", "relationship")
+    gl_id = _guid(line, "GLAccount", "gl", mandatory=account is None)
+    if gl_id:
+        gl = data.tables["GLAccounts"].find(gl_id)
+        if gl is None:
+            raise Invalid("reference", "gl")
+    else:
+        gl = data.gl(_relation_role(account, amount))
+    return {
+        "GL": gl,
+        "Amount": amount,
+        "Account": account,
+        "OurRef": _our_ref(line),
+        "Day": _date(line, "Date") or today,
+        "Description": line.get("Description"),
+        "Notes": line.get("Notes"),
+        "CostCenter": _optional_code(data, line, "CostCenter", "Costcenters", "costcenter"),
+        "CostUnit": _optional_code(data, line, "CostUnit", "Costunits", "costunit"),
+    }
+
+
+def _relation_role(account: dict, amount: float) -> str:
+    if account["IsSupplier"] and not account["IsSales"]:
+        return "creditors"
+    if account["IsSales"] and not account["IsSupplier"]:
+        return "debtors"
+    return "creditors" if amount < 0 else "debtors"
+
+
+def _our_ref(line: dict) -> int | None:
+    """OurRef is Edm.Int32 ("Invoice number"): our number of the invoice the line pays."""
+    value = line.get("OurRef")
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
+        raise RequestError(
+            "Error processing request stream. The property 'OurRef' is not a valid Edm.Int32."
+        )
+    return int(value)
+
+
+def _book_bank(
+    st: SandboxState, data: DivisionData, journal: dict, header: dict, lines: list[dict]
+) -> dict:
+    """Write the bank entry, its lines, its transaction lines (line 0 the bank account with the
+    total movement, then one offset line per bank line) and settle the open items it pays."""
+    now_ms = st.now_ms()
+    sequence = data.next_entry
+    data.next_entry += 1
+    entries = data.tables["BankEntries"]
+    entry_id = entries.key(entries.count)
+    number = data.entry_number(header["Day"], sequence)
+    total = round(sum(line["Amount"] for line in lines), 2)
+    common = _line_common(data, journal, header, entry_id, number)
+    bank = {
+        **common,
+        "LineNumber": 0,
+        "GLAccount": journal["GLAccount"],
+        "GLAccountCode": journal["GLAccountCode"],
+        "GLAccountDescription": journal["GLAccountDescription"],
+        "AmountDC": total,
+        "AmountFC": total,
+        "Description": lines[0]["Description"],
+    }
+    data.add("TransactionLines", bank, now_ms)
+    nested = []
+    for line_number, line in enumerate(lines, start=1):
+        offset = data.add("TransactionLines", _bank_offset(common, line, line_number), now_ms)
+        stored = data.add("BankEntryLines", _bank_line_row(common, line, line_number), now_ms)
+        stored["OffsetID"] = offset["ID"]
+        nested.append(stored)
+        _settle(data, line, entry_id, now_ms)
+    when = date.fromordinal(header["Day"] // DAY_MS + 719_163)
+    row = {
+        "EntryNumber": number,
+        "JournalCode": journal["Code"],
+        "JournalDescription": journal["Description"],
+        "Currency": data.currency,
+        "FinancialYear": when.year,
+        "FinancialPeriod": when.month,
+        "Status": 20,
+        "StatusDescription": "Open",
+        "BankStatementDocument": header["Document"],
+        "OpeningBalanceFC": header["OpeningBalanceFC"],
+        "ClosingBalanceFC": header["ClosingBalanceFC"],
+        "BankEntryLines": nested,
+    }
+    return data.add("BankEntries", row, now_ms)
+
+
+def _bank_offset(common: dict, line: dict, line_number: int) -> dict:
+    """The transaction line a bank line books against: the opposite of the bank movement."""
+    gl, account = line["GL"], line["Account"]
+    fields = {
+        **common,
+        "LineNumber": line_number,
+        "Date": odata_date(line["Day"]),
+        "GLAccount": gl["ID"],
+        "GLAccountCode": gl["Code"],
+        "GLAccountDescription": gl["Description"],
+        "AmountDC": -line["Amount"],
+        "AmountFC": -line["Amount"],
+        "Description": line["Description"],
+        "InvoiceNumber": line["OurRef"],
+        "Notes": line["Notes"],
+    }
+    if account:
+        fields.update(
+            {
+                "Account": account["ID"],
+                "AccountCode": account["Code"],
+                "AccountName": account["Name"],
+            }
+        )
+    if line["CostCenter"]:
+        fields["CostCenter"] = line["CostCenter"]["Code"]
+        fields["CostCenterDescription"] = line["CostCenter"]["Description"]
+    if line["CostUnit"]:
+        fields["CostUnit"] = line["CostUnit"]["Code"]
+        fields["CostUnitDescription"] = line["CostUnit"]["Description"]
+    return fields
+
+
+def _bank_line_row(common: dict, line: dict, line_number: int) -> dict:
+    gl, account = line["GL"], line["Account"] or {}
+    center, unit = line["CostCenter"] or {}, line["CostUnit"] or {}
+    row = {name: None for name in BANK_ENTRY_LINE_FIELDS if name not in PROTECTED}
+    row.update(
+        {
+            "EntryID": common["EntryID"],
+            "EntryNumber": common["EntryNumber"],
+            "LineNumber": line_number,
+            "Date": odata_date(line["Day"]),
+            "Account": account.get("ID"),
+            "AccountCode": account.get("Code"),
+            "AccountName": account.get("Name"),
+            "AmountDC": line["Amount"],
+            "AmountFC": line["Amount"],
+            "AmountVATFC": 0.0,
+            "CostCenter": center.get("Code"),
+            "CostCenterDescription": center.get("Description"),
+            "CostUnit": unit.get("Code"),
+            "CostUnitDescription": unit.get("Description"),
+            "Description": line["Description"],
+            "ExchangeRate": 1.0,
+            "GLAccount": gl["ID"],
+            "GLAccountCode": gl["Code"],
+            "GLAccountDescription": gl["Description"],
+            "Notes": line["Notes"],
+            "OurRef": line["OurRef"],
+        }
+    )
+    return row
+
+
+def _settle(data: DivisionData, line: dict, entry_id: str, now_ms: int) -> None:
+    """A line on the creditors/debtors account naming a relation and OurRef pays that invoice."""
+    table_name = cashflow.TABLE_FOR_GL_TYPE.get(line["GL"]["Type"])
+    if table_name is None or line["Account"] is None or line["OurRef"] is None:
+        return
+    cashflow.settle(
+        data,
+        table_name,
+        line["Account"]["ID"],
+        line["OurRef"],
+        line["Amount"],
+        line["Day"],
+        entry_id,
+        now_ms,
+    )
+
+
 POST_HANDLERS = {
+    "BankEntries": _bank_entry,
     "PurchaseEntries": _purchase_entry,
     "GeneralJournalEntries": _general_journal_entry,
     "Documents": _document,

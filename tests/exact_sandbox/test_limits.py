@@ -76,7 +76,7 @@ def test_error_throttle_blocks_the_endpoint_for_an_hour(make_sandbox):
     )
     api = api_for(server)
     for _ in range(4):  # four errors: more than three
-        assert api.get("3001101/crm/Accounts").status_code == 400
+        assert api.get("3001101/crm/Accounts", {"$select": "Nonsense"}).status_code == 400
     blocked = api.get("3001101/crm/Accounts", SELECT)
     assert blocked.status_code == 429
     assert blocked.headers["Reason"] == "ErrorThrottle"
@@ -92,7 +92,7 @@ def test_errors_spread_over_more_than_an_hour_do_not_block(make_sandbox):
     )
     api = api_for(server)
     for _ in range(6):
-        assert api.get("3001101/crm/Accounts").status_code == 400
+        assert api.get("3001101/crm/Accounts", {"$select": "Nonsense"}).status_code == 400
         advance_clock(server.url, 1500)
     assert api.get("3001101/crm/Accounts", SELECT).status_code == 200
 

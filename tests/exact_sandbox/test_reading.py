@@ -32,8 +32,8 @@ def big(make_sandbox):
     return api_for(server, "u")
 
 
-def test_select_is_required_on_standard_endpoints(api):
-    response = api.get("3001101/crm/Accounts")
+def test_select_is_required_on_bulk_endpoints(api):
+    response = api.get("3001101/bulk/CRM/Accounts")
     assert response.status_code == 400
     assert response.json() == {
         "error": {
@@ -200,7 +200,7 @@ def test_without_json_accept_the_answer_is_atom_xml(api):
 
 
 STANDARD = {
-    "financial/GLAccounts": "ID,Code,Description,BalanceType,BalanceSide,Type,Classification",
+    "financial/GLAccounts": "ID,Code,Description,BalanceType,BalanceSide,Type,VATCode",
     "financial/GLClassifications": "ID,Code,Description,Parent",
     "financial/Journals": "ID,Code,Description,Type,GLAccount",
     "vat/VATCodes": "ID,Code,Description,Percentage,VATTransactionType",
