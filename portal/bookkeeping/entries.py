@@ -428,6 +428,8 @@ _SUBJECTS = {
     "filename": ("file name", "bestandsnaam"),
     "attachment": ("attachment", "bijlage"),
     "name": ("name", "naam"),
+    "date": ("date", "datum"),
+    "ourref": ("our ref", "onze ref"),
 }
 _KINDS = (
     ("reference", re.compile(r"^(invalid reference|ongeldige referentie)\s*:\s*(.+)$", re.I)),
@@ -602,6 +604,17 @@ def _currency_words(kind: str, item: BookItem):
     )
 
 
+def _date_words(kind: str, item: BookItem):
+    return N_("Exact Online did not accept the entry date: check the date."), "entry_date"
+
+
+def _reference_words(kind: str, item: BookItem):
+    return (
+        N_("Exact Online did not accept the invoice number the payment refers to."),
+        None,
+    )
+
+
 def _lines_words(kind: str, item: BookItem):
     return N_("Exact Online needs at least one line: add a line."), None
 
@@ -630,6 +643,8 @@ _EXPLAINERS = {
     "filename": _receipt_words,
     "attachment": _receipt_words,
     "name": _receipt_words,
+    "date": _date_words,
+    "ourref": _reference_words,
 }
 
 
