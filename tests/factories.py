@@ -259,9 +259,9 @@ def make_master_data(client: Account, code: int = 3001101, years=(2025, 2026, 20
             },
         ],
         "cost_centers": [
-            {"Code": "100", "Description": "Verkoop", "Active": True},
-            {"Code": "200", "Description": "Productie", "Active": True},
-            {"Code": "900", "Description": "Opgeheven", "Active": False},
+            {"Code": "100", "Description": "Verkoop", "EndDate": None},
+            {"Code": "200", "Description": "Productie", "EndDate": "/Date(4102444800000)/"},
+            {"Code": "900", "Description": "Opgeheven", "EndDate": "/Date(1577836800000)/"},
         ],
         "cost_units": [{"Code": "P1", "Description": "Project 1"}],
         "payment_conditions": [{"Code": "30", "Description": "30 dagen", "PaymentDays": 30}],

@@ -6,7 +6,8 @@ Nothing here calls Exact or reads a request: the export (``export.run_export``) 
 bodies through the Exact client and hands a refusal to ``explain``.
 
 Exact has no idempotency key. Our reference (``reference``, "PX<item id>") starts the entry's
-``Description``, which Exact keeps and can filter on; ``lookup_params`` finds the entry again
+``Description`` (a general journal entry has none in Exact: its employee line's), which Exact
+keeps and can filter on; ``lookup_path``/``lookup_params`` find the entry again
 before any retry. So ``description`` must give the same text for an item on every attempt: it
 is built only from what arrived with the item (the supplier's name and invoice number as the
 document gave them, the claim's title and employee), which preparing never changes, and never
@@ -48,6 +49,7 @@ from portal.models import BookItem, BookkeepingSettings, ItemKind, ItemLine
 
 PURCHASE_PATH = "purchaseentry/PurchaseEntries"
 JOURNAL_PATH = "generaljournalentry/GeneralJournalEntries"
+LINES_PATH = "financialtransaction/TransactionLines"
 DOCUMENTS_PATH = "documents/Documents"
 ATTACHMENTS_PATH = "documents/DocumentAttachments"
 
@@ -120,8 +122,15 @@ def _odata_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def lookup_path(item: BookItem) -> str:
+    """Where the item's entry is found again: a purchase entry by its own Description; a
+    general journal entry has none (Exact documents no Description on its header), so by the
+    Description of its employee line, among the transaction lines it booked."""
+    return LINES_PATH if item.kind == ItemKind.CLAIM else PURCHASE_PATH
+
+
 def lookup_params(item: BookItem) -> dict:
-    """The query that finds the item's entry in Exact again (by its Description)."""
+    """The query that finds the item's entry in Exact again (by our Description)."""
     return {
         "$filter": f"Description eq {_odata_string(description(item))}",
         "$select": "EntryID,EntryNumber,Description",
@@ -208,9 +217,12 @@ def _line_description(item: BookItem, line: ItemLine) -> str | None:
     return text[:LINE_DESCRIPTION_LENGTH] or None
 
 
-def _entry_line(item: BookItem, index: int, line: ItemLine, master: MasterData) -> dict:
+def _entry_line(
+    item: BookItem, index: int, line: ItemLine, master: MasterData, vat_field: str
+) -> dict:
     """A line as both entry kinds take it: GL account (Exact ID), amount excl. VAT, the VAT as
-    prepared (Exact books the receipt's VAT, it does not compute its own), dimensions."""
+    prepared (Exact books the receipt's VAT, it does not compute its own) under the kind's
+    name for it (``vat_field``), dimensions."""
     if not line.gl_account_code:
         raise CannotExport(
             N_("Line %(n)d: choose a GL account", n=index + 1),
@@ -231,7 +243,7 @@ def _entry_line(item: BookItem, index: int, line: ItemLine, master: MasterData) 
         body["VATCode"] = _resolve(
             master, "vat_codes", line.vat_code, _line_field(index, "vat_code")
         ).code
-        body["VATAmountFC"] = _number(line.vat_amount, _line_field(index, "vat_amount"))
+        body[vat_field] = _number(line.vat_amount, _line_field(index, "vat_amount"))
     if line.cost_center:
         body["CostCenter"] = _resolve(
             master, "cost_centers", line.cost_center, _line_field(index, "cost_center")
@@ -246,10 +258,16 @@ def _entry_line(item: BookItem, index: int, line: ItemLine, master: MasterData) 
     return body
 
 
-def _lines(item: BookItem, master: MasterData) -> list[dict]:
+# The line's VAT amount: Exact names it differently on the two kinds of entry lines
+PURCHASE_LINE_VAT, JOURNAL_LINE_VAT = "VATAmountFC", "AmountVATFC"
+
+
+def _lines(item: BookItem, master: MasterData, vat_field: str) -> list[dict]:
     if not item.lines:
         raise CannotExport(N_("Add at least one line"), None)
-    return [_entry_line(item, index, line, master) for index, line in enumerate(item.lines)]
+    return [
+        _entry_line(item, index, line, master, vat_field) for index, line in enumerate(item.lines)
+    ]
 
 
 # --- the entries --------------------------------------------------------------------------------
@@ -289,14 +307,8 @@ def _purchase_entry(
     body["Currency"] = item.currency or "EUR"
     if document_id:
         body["Document"] = document_id
-    body["PurchaseEntryLines"] = _lines(item, master)
+    body["PurchaseEntryLines"] = _lines(item, master, PURCHASE_LINE_VAT)
     return body
-
-
-def _employee_text(item: BookItem) -> str:
-    source = item.source or {}
-    parts = (_clean(source.get("employee_name")), _clean(source.get("title")))
-    return " – ".join(part for part in parts if part)[:LINE_DESCRIPTION_LENGTH]
 
 
 def _journal_entry(
@@ -315,7 +327,7 @@ def _journal_entry(
     employee_gl = _resolve(
         master, "gl_accounts", settings.employee_gl_account_code, "employee_gl_account_code"
     )
-    lines = _lines(item, master)
+    lines = _lines(item, master, JOURNAL_LINE_VAT)
     total = sum((Decimal(line.amount_incl or 0) for line in item.lines), Decimal("0.00"))
     claimed = Decimal(item.amount) if item.amount is not None else total
     if total != claimed:
@@ -328,25 +340,21 @@ def _journal_entry(
             ),
             None,
         )
-    employee_line = {
+    employee_line = {  # our reference: the export finds the entry again by it
         "GLAccount": employee_gl.exact_id,
         "AmountFC": _number(-claimed),
-        "Description": _employee_text(item) or description(item),
+        "Description": description(item),
     }
     stamp = format_date(day)
     all_lines = [*lines, employee_line]
     for line in all_lines:
         line["Date"] = stamp
-    body: dict = {
-        "JournalCode": journal,
-        "Description": description(item),
-        "Currency": item.currency or "EUR",
-    }
+        if document_id:  # the header has no Document in Exact: its lines do
+            line["Document"] = document_id
+    body: dict = {"JournalCode": journal, "Currency": item.currency or "EUR"}
     period = master.period_of(day)
     if period is not None:
         body["FinancialYear"], body["FinancialPeriod"] = period
-    if document_id:
-        body["Document"] = document_id
     body["GeneralJournalEntryLines"] = all_lines
     return body
 

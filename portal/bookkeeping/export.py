@@ -662,7 +662,7 @@ def _find(ctx: _Run, path: str, params: dict) -> dict | None:
 def _find_entry(ctx: _Run, item: BookItem) -> dict | None:
     from portal.bookkeeping import entries
 
-    return _find(ctx, entries.entry_path(item), entries.lookup_params(item))
+    return _find(ctx, entries.lookup_path(item), entries.lookup_params(item))
 
 
 def _find_attachment(ctx: _Run, document_id: str) -> dict | None:

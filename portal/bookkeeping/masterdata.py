@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from portal import clock
 from portal.exact.client.parsing import exact_day, normalize_code, to_decimal
 from portal.exact.sync import current_rows
 from portal.exact.wiring import link_of
@@ -55,8 +56,9 @@ def _is_blocked(entity: str, data: dict) -> bool:
         return bool(data.get("IsBlocked"))
     if entity == "accounts":
         return bool(data.get("Blocked"))
-    if entity == "cost_centers":
-        return data.get("Active") is False
+    if entity == "cost_centers":  # valid through its EndDate, if it has one
+        ended = exact_day(data.get("EndDate"))
+        return ended is not None and ended < clock.now().date()
     return False
 
 

@@ -239,8 +239,8 @@ def test_an_expense_claim_is_booked_as_a_balanced_general_journal_entry(dossier)
     body = entries.entry_body(item, dossier["master"], settings, None)
     posted = dossier["api"].post(DIVISION, entries.entry_path(item), body)
 
-    found = _found(dossier, entries.JOURNAL_PATH, entries.lookup_params(item))
-    assert [row["EntryID"] for row in found] == [posted["EntryID"]]
+    found = _found(dossier, entries.lookup_path(item), entries.lookup_params(item))
+    assert [row["EntryID"] for row in found] == [posted["EntryID"]]  # its employee line
     assert found[0]["Description"] == f"PX{item.id} Eva – Maart"
     entry = _entry_with_lines(
         dossier, entries.JOURNAL_PATH, posted["EntryID"], "GeneralJournalEntryLines"
@@ -249,11 +249,11 @@ def test_an_expense_claim_is_booked_as_a_balanced_general_journal_entry(dossier)
     lines = _lines_of(entry, "GeneralJournalEntryLines")
     assert len(lines) == 3
     amounts = [to_decimal(line["AmountFC"]) for line in lines]
-    vats = [to_decimal(line["VATAmountFC"]) or D("0") for line in lines]
+    vats = [to_decimal(line["AmountVATFC"]) or D("0") for line in lines]
     assert amounts[-1] == -item.amount
     assert sum(amounts) + sum(vats) == 0
     assert vats[0] == vat_amount
-    assert lines[-1]["Description"] == "Eva – Maart"
+    assert lines[-1]["Description"] == f"PX{item.id} Eva – Maart"
     assert {exact_day(line["Date"]) for line in lines} == {pick["day"]}
 
 

@@ -119,7 +119,8 @@ def receipt(dossier, *, file: bool = False, supplier: int = 0, kind=ItemKind.REC
 
 
 def booked(sandbox, item: BookItem) -> list[dict]:
-    """The sandbox's entries carrying the item's Description (ours: one, or none)."""
+    """The sandbox's entries carrying the item's Description (ours: one, or none): a purchase
+    entry's own, a general journal entry's on a line (Exact's header has none)."""
     wanted = entries.description(item)
     with sandbox.state.lock:
         data = sandbox.state.data(DIVISION)
@@ -127,8 +128,13 @@ def booked(sandbox, item: BookItem) -> list[dict]:
             dict(row)
             for table in ENTRY_TABLES
             for _index, row in data.tables[table].iter_from()
-            if row.get("Description") == wanted
+            if wanted in _descriptions(row)
         ]
+
+
+def _descriptions(row: dict) -> list:
+    lines = row.get("GeneralJournalEntryLines") or []
+    return [row.get("Description"), *(line.get("Description") for line in lines)]
 
 
 def sandbox_rows(sandbox, table: str) -> list[dict]:
@@ -199,7 +205,8 @@ def test_a_batch_of_receipts_and_an_e_invoice_with_the_minimum_calls(dossier, ex
     assert all(len(booked(exact_sandbox, i)) == 1 for i in (with_file, without, einvoice))
 
 
-def test_an_approved_claim_is_one_balanced_general_journal_entry(dossier, exact_sandbox):
+def claim(dossier) -> BookItem:
+    """An approved expense claim of two lines, ready to export (a general journal entry)."""
     codes = dossier["codes"]
     db.session.add(
         BookkeepingSettings(
@@ -208,7 +215,7 @@ def test_an_approved_claim_is_one_balanced_general_journal_entry(dossier, exact_
             employee_gl_account_code=codes["employee_gl"],
         )
     )
-    claim = receipt(
+    return receipt(
         dossier,
         kind=ItemKind.CLAIM,
         journal_code=codes["general_journal"],
@@ -235,13 +242,18 @@ def test_an_approved_claim_is_one_balanced_general_journal_entry(dossier, exact_
         ],
     )
 
+
+def test_an_approved_claim_is_one_balanced_general_journal_entry(dossier, exact_sandbox):
+    codes = dossier["codes"]
+    claim_item = claim(dossier)
+
     run = export.run_export(dossier["account_id"])
 
     assert (run.items_exported, run.items_failed, run.api_calls) == (1, 0, 2)
-    item = assert_exported_once(exact_sandbox, claim)
+    item = assert_exported_once(exact_sandbox, claim_item)
     entry = booked(exact_sandbox, item)[0]
     assert entry["JournalCode"] == codes["general_journal"]
-    assert "Piet Bakker" in entry["Description"]
+    assert "Piet Bakker" in entry["GeneralJournalEntryLines"][-1]["Description"]
     assert sandbox_rows(exact_sandbox, "PurchaseEntries") == []
 
 

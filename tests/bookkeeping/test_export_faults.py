@@ -33,6 +33,7 @@ from tests.bookkeeping.test_export import (
     assert_exported_once,
     assert_not_booked,
     booked,
+    claim,
     fresh,
     receipt,
     runs,
@@ -67,6 +68,19 @@ def run_export_queue() -> None:
 def test_booked_then_no_answer_is_found_and_adopted(dossier, exact_sandbox, drop):
     item = receipt(dossier)
     fault(exact_sandbox, "book_then_fail", status=503, drop=drop)
+
+    run = export.run_export(dossier["account_id"])
+
+    assert (run.items_exported, run.items_failed) == (1, 0)
+    assert run.api_calls == 1 + 2  # division, the POST, the look-up that found it
+    assert_exported_once(exact_sandbox, item)
+
+
+def test_a_claim_booked_then_no_answer_is_found_by_its_line_and_adopted(dossier, exact_sandbox):
+    """A general journal entry has no Description in Exact: the look-up finds our reference on
+    its employee line among the transaction lines it booked, and posts nothing again."""
+    item = claim(dossier)
+    fault(exact_sandbox, "book_then_fail", path="generaljournalentry", status=503)
 
     run = export.run_export(dossier["account_id"])
 

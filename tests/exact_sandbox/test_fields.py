@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from exact_sandbox.fields import documented, extras
+from exact_sandbox.fields import documented
+from exact_sandbox.testing import control
 
-from .helpers import DIVISION, api_for, purchase
+from .helpers import DIVISION, purchase
 
 # path -> the entity in fields.json whose documented names it serves
 STANDARD = {
@@ -109,19 +110,45 @@ def test_documented_names_are_filterable_and_unknown_ones_are_not(api):
     assert refused.status_code == 400
 
 
-def test_the_portals_undocumented_names_are_accepted_unless_strict(make_sandbox):
-    asked = ",".join(extras("GLAccounts"))  # ClassificationCode, ClassificationDescription
-    params = {"$select": f"ID,{asked}", "$filter": "Timestamp gt 1L"}
-    lenient = api_for(make_sandbox({}))
-    response = lenient.get(f"{DIVISION}/sync/Financial/GLAccounts", params)
-    assert response.status_code == 200, response.text
-    assert response.json()["d"]["results"][0]["ClassificationCode"]
-    strict = api_for(make_sandbox({"strict_fields": True}))
-    refused = strict.get(f"{DIVISION}/sync/Financial/GLAccounts", params)
-    assert refused.status_code == 400
-    assert "ClassificationCode" in refused.json()["error"]["message"]["value"]
-    full = strict.get(f"{DIVISION}/financial/GLAccounts", {"$top": "1"}).json()["d"][0]
-    assert "ClassificationCode" not in full and "Creator" in full
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        # names the portal used to ask for; Exact does not have them, so neither does the sandbox
+        ("sync/Financial/GLAccounts", "ClassificationCode"),
+        ("sync/Financial/GLAccounts", "ClassificationDescription"),
+        ("financial/Journals", "TypeDescription"),
+        ("hrm/Costcenters", "Active"),  # Exact: EndDate
+        ("cashflow/PaymentConditions", "PaymentDiscountPercentage"),  # Exact: DiscountPercentage
+        ("generaljournalentry/GeneralJournalEntries", "Description"),
+    ],
+)
+def test_names_exact_does_not_document_are_refused_always(api, path, name):
+    params = {"$select": name, "$top": "1"}
+    if path.startswith("sync/"):
+        params["$filter"] = "Timestamp gt 1L"
+    response = api.get(f"{DIVISION}/{path}", params)
+    assert response.status_code == 400
+    assert f"Property '{name}' does not exist" in response.json()["error"]["message"]["value"]
+
+
+def test_full_rows_show_only_documented_names(api):
+    row = api.get(f"{DIVISION}/financial/GLAccounts", {"$top": "1"}).json()["d"][0]
+    assert "ClassificationCode" not in row and "Creator" in row
+    condition = api.get(f"{DIVISION}/cashflow/PaymentConditions", {"$top": "1"}).json()["d"][0]
+    assert condition["DiscountPercentage"] == 0.0
+    assert "PaymentDiscountPercentage" not in condition
+
+
+def test_cost_centers_have_an_end_date_and_one_default_division_has_an_ended_one(sandbox, api):
+    rows = api.get("3001103/hrm/Costcenters", {"$select": "Code,EndDate"}).json()["d"]["results"]
+    assert [row["Code"] for row in rows] == ["100", "200", "300", "400"]
+    assert [row["EndDate"] is None for row in rows] == [True, True, True, False]
+    ended_ms = int(rows[-1]["EndDate"][len("/Date(") : -len(")/")])
+    assert ended_ms < control(sandbox.url, "clock")["now"] * 1000  # in the past
+    used = api.get_all("3001103/financialtransaction/TransactionLines", {"$select": "CostCenter"})
+    assert "400" not in {row["CostCenter"] for row in used}  # no generated entry uses it
+    elsewhere = api.get(f"{DIVISION}/hrm/Costcenters", {"$select": "EndDate"}).json()["d"]
+    assert all(row["EndDate"] is None for row in elsewhere["results"])
 
 
 def test_an_expanded_entry_shows_its_lines_documented_fields(api):

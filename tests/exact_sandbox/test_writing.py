@@ -146,7 +146,6 @@ def test_general_journal_entry(api):
     }
     body = {
         "JournalCode": "90",
-        "Description": "Memoriaal",
         "GeneralJournalEntryLines": [
             {"GLAccount": gl["4600"], "AmountFC": 250.0, "Date": "2026-02-01", "Description": "a"},
             {"GLAccount": gl["1700"], "AmountFC": -250.0, "Date": "2026-02-01"},
