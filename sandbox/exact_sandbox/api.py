@@ -12,6 +12,7 @@ from flask import Blueprint, Response, g, request
 from . import derived, limits, writes
 from . import fields as documented_fields
 from .entities import NAVIGATION, RIGHTS, Entity, routes
+from .entity import line_type
 from .odata import SELECT_MISSING, Filter, ODataError, parse_filter, parse_int, parse_select
 from .responses import atom_error, atom_feed, exact_error, json_response, state
 from .state import Consent, SandboxState
@@ -324,7 +325,7 @@ def _read(st: SandboxState, call: Call, entity: Entity, kind: str) -> Response:
     if refused is not None:
         return refused
     table = st.data(call.division).tables[entity.name]
-    accepted = entity.accepted(_strict_fields(st))
+    accepted = entity.fields
     if call.key is not None:
         return _read_one(call, entity, table, kind, accepted)
     top = parse_int(request.args.get("$top"), "$top")
@@ -385,10 +386,6 @@ def _page_answer(
     if rest <= 0:
         next_token = None
     return _envelope(rows, next_token, next_top=rest)
-
-
-def _strict_fields(st: SandboxState) -> bool:
-    return bool(st.config.get("strict_fields", False))
 
 
 def _read_one(
@@ -579,10 +576,9 @@ def _children(
 ) -> list[dict]:
     """An expanded navigation property: the linked rows with their documented fields."""
     child_entity = NAVIGATION.get(name)
-    strict = _strict_fields(state())
-    fields = documented_fields.accepted(child_entity, strict) if child_entity else None
+    fields = documented_fields.documented(child_entity) if child_entity else None
     derivations = derived.for_fields(child_entity or name, fields or ())
-    child_type = entity.odata_type.rsplit(".", 1)[0] + "." + name.removesuffix("s")
+    child_type = line_type(entity.odata_type, name)
     folder = path.rsplit("/", 1)[0]
     results = []
     for child in row.get(name) or []:

@@ -179,7 +179,6 @@ JOURNALS_BE = (
     ("VKP", "Verkoopdagboek", 20, "debtors"),
     ("DIV", "Diverse verrichtingen", 90, None),
 )
-JOURNAL_TYPES = {10: "Cash", 12: "Bank", 20: "Sales", 22: "Purchase", 90: "General journal"}
 
 # Payment conditions: (code, description, days)
 PAYMENT_CONDITIONS = (

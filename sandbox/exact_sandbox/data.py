@@ -30,6 +30,7 @@ DEFAULT_VOLUME = {
     "transaction_lines": 80,
     "documents": 4,
     "cost_centers": 3,
+    "ended_cost_centers": 0,  # the last n cost centers have an EndDate in the past
     "cost_units": 2,
     "contacts": 12,  # contact i belongs to account i % accounts; the first per account is main
     "addresses": 12,  # address i to account i % accounts: visit, then invoice, then delivery
@@ -236,7 +237,6 @@ class DivisionData:
                     "Code": code,
                     "Description": description,
                     "Type": journal_type,
-                    "TypeDescription": chart.JOURNAL_TYPES[journal_type],
                     "GLAccount": account["ID"] if account else None,
                     "GLAccountCode": account["Code"] if account else None,
                     "GLAccountDescription": account["Description"] if account else None,
@@ -254,7 +254,7 @@ class DivisionData:
                 "Code": code,
                 "Description": description,
                 "PaymentDays": days,
-                "PaymentDiscountPercentage": 0.0,
+                "DiscountPercentage": 0.0,
                 "DiscountPaymentDays": 0,
                 **self.common(),
             }
@@ -263,15 +263,20 @@ class DivisionData:
         self._eager("PaymentConditions", rows)
 
     def _build_cost_centers(self) -> None:
+        """Exact's cost centers have an EndDate (null: in use). The last ``ended_cost_centers``
+        ended on the first day of the division's first year, before any generated entry."""
+        count = int(self.volume["cost_centers"])
+        first_ended = count - int(self.volume["ended_cost_centers"])
         rows = []
-        for number in range(int(self.volume["cost_centers"])):
+        for number in range(count):
             name = chart.COST_CENTER_NAMES[number % len(chart.COST_CENTER_NAMES)]
             suffix = "" if number < len(chart.COST_CENTER_NAMES) else f" {number + 1}"
+            ended = number >= first_ended
             rows.append(
                 {
                     "Code": str(100 * (number + 1)),
                     "Description": name + suffix,
-                    "Active": True,
+                    "EndDate": odata_date(self.first_day) if ended else None,
                     **self.common(),
                 }
             )
@@ -319,7 +324,9 @@ class DivisionData:
         self._entry_keys = KeySpace(mix(self.seed, self.code, 99))
         accounts = self.tables["Accounts"].base_count
         self._suppliers, self._customers = max(1, (accounts + 1) // 2), max(1, accounts // 2)
-        self._cost_centers = max(1, int(self.volume["cost_centers"]))
+        # generated entries use only the cost centers still in use
+        in_use = int(self.volume["cost_centers"]) - int(self.volume["ended_cost_centers"])
+        self._cost_centers = max(1, in_use)
         self._cost_units = max(1, int(self.volume["cost_units"]))
         self._entry_info = lru_cache(maxsize=256)(self._make_entry)
         self._cached_name = lru_cache(maxsize=32_768)(self._generated_name)

@@ -4,7 +4,7 @@ The generated rows (data.py) carry the fields the sandbox always had; Exact docu
 more. Those render as null, except the cheap ones here: who created and last changed a
 record (the division's first configured user, as a GUID and a name) and a few fields that
 are another name for a value the row has (a purchase entry's ReportingYear is its
-FinancialYear; a general journal entry line's AmountVATFC its VATAmountFC).
+FinancialYear).
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ PER_ENTITY: dict[str, dict[str, Derive]] = {
     "PurchaseEntries": {
         "ReportingYear": _copy("FinancialYear"),
         "ReportingPeriod": _copy("FinancialPeriod"),
-    },
-    "GeneralJournalEntryLines": {
-        "AmountVATFC": _copy("VATAmountFC"),
-        "AmountVATDC": _copy("VATAmountDC"),
     },
 }
 

@@ -190,7 +190,7 @@ PURCHASE_LINE_FIELDS = _fields(
 )
 JOURNAL_LINE_FIELDS = _fields(
     "ID EntryID LineNumber GLAccount Account Description Date AmountFC AmountDC VATCode "
-    "VATAmountFC VATAmountDC CostCenter CostUnit"
+    "AmountVATFC AmountVATDC CostCenter CostUnit Document"
 )
 
 # Navigation properties (served as __deferred unless $expand names them) -> the entity in

@@ -15,9 +15,8 @@ from . import fields as documented_fields
 class Entity:
     """One Exact resource. ``key`` names the GUID field its URL key uses.
 
-    ``fields`` are the names ``$select``/``$filter`` accept (Exact's documented properties,
-    plus the ``sandbox_extra`` names of ``fields.json`` the portal still asks for); rows
-    render a field they do not hold as null.
+    ``fields`` are the names ``$select``/``$filter`` and a written body accept: Exact's
+    documented properties (``fields.json``); rows render a field they do not hold as null.
     """
 
     name: str
@@ -32,18 +31,6 @@ class Entity:
     key: str = "ID"
     has_timestamp: bool = True
 
-    def accepted(self, strict: bool = False) -> tuple[str, ...]:
-        """The names a query may use; ``strict`` leaves out what Exact does not document."""
-        if not strict:
-            return self.fields
-        extra = set(self.extras())
-        return tuple(name for name in self.fields if name not in extra)
-
-    def extras(self) -> tuple[str, ...]:
-        if self.name not in documented_fields.names():
-            return ()
-        return documented_fields.extras(self.name)
-
     def select_required(self, kind: str) -> bool:
         """Whether Exact refuses a list on this endpoint kind without $select or $top=1."""
         if self.name not in documented_fields.names():
@@ -52,5 +39,11 @@ class Entity:
 
 
 def entity_fields(name: str) -> tuple[str, ...]:
-    """An entity's ``fields`` from the data file: documented names, then the sandbox extras."""
-    return documented_fields.documented(name) + documented_fields.extras(name)
+    """An entity's ``fields`` from the data file: Exact's documented names, in its order."""
+    return documented_fields.documented(name)
+
+
+def line_type(parent_type: str, navigation: str) -> str:
+    """The OData type of the rows of ``navigation`` (e.g. GeneralJournalEntryLines) nested in
+    an entity of type ``parent_type``: same namespace, singular name."""
+    return parent_type.rsplit(".", 1)[0] + "." + navigation.removesuffix("s")

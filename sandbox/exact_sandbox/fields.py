@@ -2,8 +2,8 @@
 
 The data file says where each list was read (Exact's REST reference page and the
 picqer/exact-php-client model file). Besides the names it holds, per entity, the endpoint
-kinds that demand ``$select`` and the few names the sandbox accepts although Exact does
-not document them (``sandbox_extra``: the portal asks for them).
+kinds that demand ``$select`` and the navigation properties (entry lines and the like).
+A name not in an entity's list does not exist for the sandbox, as for Exact.
 """
 
 from __future__ import annotations
@@ -30,17 +30,6 @@ def names() -> tuple[str, ...]:
 def documented(name: str) -> tuple[str, ...]:
     """Exact's documented property names of ``name`` (e.g. "GLAccounts"), in Exact's order."""
     return tuple(_entry(name)["fields"])
-
-
-@cache
-def extras(name: str) -> tuple[str, ...]:
-    """Names Exact does not document that the sandbox accepts unless ``strict_fields``."""
-    return tuple(_entry(name).get("sandbox_extra", {}).get("fields", ()))
-
-
-def accepted(name: str, strict: bool = False) -> tuple[str, ...]:
-    """The names ``$select`` and ``$filter`` accept: documented, plus the extras unless strict."""
-    return documented(name) if strict else documented(name) + extras(name)
 
 
 @cache

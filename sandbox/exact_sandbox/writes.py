@@ -1,7 +1,8 @@
 """Writing: purchase, general journal and bank entries, documents, attachments, accounts.
 
 Validation failures answer HTTP 500 with Exact's error body in the user's language, as Exact
-does; a malformed body answers 400. Booked purchase entries open a Payment, bank entry lines
+does; a malformed body answers 400, and so does a body (or an entry line in it) naming a
+property its entity does not have. Booked purchase entries open a Payment, bank entry lines
 settle open Payments and Receivables (see ``cashflow.py``).
 """
 
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING
 from flask import Response, request
 
 from . import cashflow
+from . import fields as documented_fields
 from .chart import DOCUMENT_TYPES
 from .data import DAY_MS, DivisionData, day_ms, odata_date
 from .entities import JOURNAL_LINE_FIELDS, NAVIGATION, PURCHASE_LINE_FIELDS, Entity
+from .entity import line_type
 from .more_entities import BANK_ENTRY_LINE_FIELDS
 from .odata import date_ms
 from .responses import exact_error, json_response
@@ -54,6 +57,14 @@ SUBJECTS = {
     "ourref": ("Our ref.", "Onze ref."),
 }
 ENTRY_TYPES = {22: 30, 12: 40, 10: 40, 90: 90}  # journal type -> TransactionLines Type
+# The line's VAT amount as each entry's lines name it (Exact's REST reference).
+LINE_VAT_AMOUNT = {"PurchaseEntryLines": "VATAmountFC", "GeneralJournalEntryLines": "AmountVATFC"}
+# A property the type lacks, in ODataLib 5's words (the OData v3 reader; OData/WebApi's v3
+# deserializer tests assert them). Exact's own answer was not found in print: uncertain.
+UNKNOWN_PROPERTY = (
+    "The property '{name}' does not exist on type '{type}'. "
+    "Make sure to only use property names that are defined by the type."
+)
 PROTECTED = {"ID", "EntryID", "Timestamp", "Created", "Modified", "Division"}
 _GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
 
@@ -84,13 +95,13 @@ def write(st: SandboxState, call: Call, entity: Entity, base_url: str) -> Respon
             handler = POST_HANDLERS.get(entity.name)
             if handler is None:
                 return exact_error(405, "Method not allowed")
-            row = handler(st, call, data, _body())
+            row = handler(st, call, data, _body(entity))
             st.counters.add("bookings", call.client_id, call.division)
             return _created(row, entity, call, base_url)
         if call.key is None:
             return exact_error(405, "Method not allowed")
         if method == "PUT" and entity.name in ("Accounts", "Documents"):
-            return _put(st, data, entity, call.key, _body())
+            return _put(st, data, entity, call.key, _body(entity))
         if method == "DELETE":
             return _delete(st, call, data, entity, call.key)
         return exact_error(405, "Method not allowed")
@@ -98,11 +109,41 @@ def write(st: SandboxState, call: Call, entity: Entity, base_url: str) -> Respon
         return exact_error(500, error.message(st.user_language_is_dutch(call.username)))
 
 
-def _body() -> dict:
+def _body(entity: Entity) -> dict:
+    """The JSON body, its property names checked against the entity's (see ``check_names``)."""
     body = request.get_json(silent=True, force=True)
     if not isinstance(body, dict):
         raise RequestError("Error processing request stream. The request body is not valid JSON.")
+    check_names(body, entity.name, entity.odata_type)
     return body
+
+
+def check_names(body: dict, entity_name: str, type_name: str) -> None:
+    """400 for the first property ``entity_name`` does not have, in the body's order.
+
+    Exact's OData reader refuses such a body before anything is booked; lines nested in a
+    navigation property (PurchaseEntryLines, ...) are checked against their own entity.
+    """
+    known = set(documented_fields.documented(entity_name))
+    nested = documented_fields.navigation(entity_name)
+    for name, value in body.items():
+        if name == "__metadata":  # OData verbose JSON may name the type; Exact allows it
+            continue
+        if name not in known:
+            raise RequestError(UNKNOWN_PROPERTY.format(name=name, type=type_name))
+        child = nested.get(name)
+        if child is not None:
+            for line in _nested_rows(value):
+                check_names(line, child, line_type(type_name, name))
+
+
+def _nested_rows(value: object) -> list[dict]:
+    """The rows of a nested list as sent: a list, or {"results": [...]}."""
+    if isinstance(value, dict):
+        value = value.get("results")
+    if not isinstance(value, list):
+        return []
+    return [row for row in value if isinstance(row, dict)]
 
 
 def _created(row: dict, entity: Entity, call: Call, base_url: str) -> Response:
@@ -191,6 +232,14 @@ def _by_code(data: DivisionData, table: str, code: object) -> dict | None:
     return None
 
 
+def _document_ref(data: DivisionData, body: dict, name: str) -> str | None:
+    """An optional link to a document (``Document``, ``BankStatementDocument``): it must exist."""
+    document_id = _guid(body, name, "document")
+    if document_id and data.tables["Documents"].find(document_id) is None:
+        raise Invalid("reference", "document")
+    return document_id
+
+
 def _check_year(data: DivisionData, day: int) -> int:
     year = date.fromordinal(day // DAY_MS + 719_163).year
     if not any(row["FinYear"] == year for _i, row in data.tables["FinancialPeriods"].iter_from()):
@@ -220,9 +269,7 @@ def _purchase_entry(st: SandboxState, call: Call, data: DivisionData, body: dict
         condition = _by_code(data, "PaymentConditions", body["PaymentCondition"])
         if condition is None:
             raise Invalid("reference", "payment")
-    document_id = _guid(body, "Document", "document")
-    if document_id and data.tables["Documents"].find(document_id) is None:
-        raise Invalid("reference", "document")
+    document_id = _document_ref(data, body, "Document")
     lines = [
         _entry_line(data, line, "PurchaseEntryLines") for line in _lines(body, "PurchaseEntryLines")
     ]
@@ -246,6 +293,8 @@ def _purchase_entry(st: SandboxState, call: Call, data: DivisionData, body: dict
 
 
 def _general_journal_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    """Exact's GeneralJournalEntries have no Description and no Document: each line carries
+    its own (a line's Document is linked to the entry, as a purchase entry's is)."""
     if not body.get("JournalCode"):
         raise Invalid("mandatory", "journal")
     journal = _by_code(data, "Journals", body["JournalCode"])
@@ -262,7 +311,7 @@ def _general_journal_entry(st: SandboxState, call: Call, data: DivisionData, bod
     header = {
         "Journal": journal["Code"],
         "JournalDescription": journal["Description"],
-        "Description": body.get("Description"),
+        "Description": None,
         "Day": day,
         "Due": None,
     }
@@ -296,17 +345,20 @@ def _entry_line(data: DivisionData, line: dict, kind: str) -> dict:
         "Amount": amount,
         "VAT": vat,
         "Description": line.get("Description"),
-        "VATAmount": _amount(line, "VATAmountFC"),
+        "VATAmount": _amount(line, LINE_VAT_AMOUNT[kind]),
         "Day": _date(line, "Date"),
     }
     result["CostCenter"] = _optional_code(data, line, "CostCenter", "Costcenters", "costcenter")
     result["CostUnit"] = _optional_code(data, line, "CostUnit", "Costunits", "costunit")
     result["Account"] = None
-    if kind == "GeneralJournalEntryLines" and line.get("Account"):
-        account = data.tables["Accounts"].find(_guid(line, "Account", "relationship"))
-        if account is None:
-            raise Invalid("reference", "relationship")
-        result["Account"] = account
+    result["Document"] = None
+    if kind == "GeneralJournalEntryLines":
+        result["Document"] = _document_ref(data, line, "Document")
+        if line.get("Account"):
+            account = data.tables["Accounts"].find(_guid(line, "Account", "relationship"))
+            if account is None:
+                raise Invalid("reference", "relationship")
+            result["Account"] = account
     return result
 
 
@@ -369,15 +421,19 @@ def _book(
     if entity_name == "PurchaseEntries":
         _payment_term(data, header, common, total, now_ms)
         _payable(data, journal, header, common, booked[0], total, now_ms)
-        if header["Document"]:
-            data.update(
-                "Documents", header["Document"], {"FinancialTransactionEntryID": entry_id}, now_ms
-            )
+    for document_id in _linked_documents(header, lines):
+        data.update("Documents", document_id, {"FinancialTransactionEntryID": entry_id}, now_ms)
     return data.add(
         entity_name,
         _entry_row(data, entity_name, header, lines, booked, number, total, entry_id),
         now_ms,
     )
+
+
+def _linked_documents(header: dict, lines: list[dict]) -> list[str]:
+    """The documents an entry links: the purchase entry's, or its general journal lines'."""
+    found = [header.get("Document")] + [line.get("Document") for line in lines]
+    return list(dict.fromkeys(document for document in found if document))
 
 
 def _line_common(
@@ -435,6 +491,8 @@ def _line_fields(line: dict) -> dict:
     }
     if line["Description"]:
         fields["Description"] = line["Description"]
+    if line["Document"]:
+        fields["Document"] = line["Document"]
     if line["CostCenter"]:
         fields["CostCenter"] = line["CostCenter"]["Code"]
         fields["CostCenterDescription"] = line["CostCenter"]["Description"]
@@ -579,11 +637,14 @@ def _entry_row(
                 "AmountFC": line["Amount"],
                 "AmountDC": line["Amount"],
                 "VATCode": row["VATCode"],
-                "VATAmountFC": line["VATAmount"],
+                "VATAmountFC": line["VATAmount"],  # PurchaseEntryLines' name
                 "VATAmountDC": line["VATAmount"],
+                "AmountVATFC": line["VATAmount"],  # GeneralJournalEntryLines' name
+                "AmountVATDC": line["VATAmount"],
                 "VATPercentage": row["VATPercentage"],
                 "CostCenter": row["CostCenter"],
                 "CostUnit": row["CostUnit"],
+                "Document": line["Document"],
             }
         )
     vat = round(sum(line["VATAmount"] for line in lines), 2)
@@ -785,9 +846,7 @@ def _bank_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) ->
     lines = [_bank_line(data, line, today) for line in _lines(body, "BankEntryLines")]
     for line in lines:
         _check_year(data, line["Day"])
-    document_id = _guid(body, "BankStatementDocument", "document")
-    if document_id and data.tables["Documents"].find(document_id) is None:
-        raise Invalid("reference", "document")
+    document_id = _document_ref(data, body, "BankStatementDocument")
     header = {
         "Journal": journal["Code"],
         "JournalDescription": journal["Description"],
