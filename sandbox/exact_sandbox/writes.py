@@ -292,16 +292,23 @@ def _purchase_entry(st: SandboxState, call: Call, data: DivisionData, body: dict
     return _book(st, data, "PurchaseEntries", journal, header, lines)
 
 
-def _general_journal_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
-    """Exact's GeneralJournalEntries have no Description and no Document: each line carries
-    its own (a line's Document is linked to the entry, as a purchase entry's is)."""
-    if not body.get("JournalCode"):
+def _entry_journal(data: DivisionData, body: dict, field: str, journal_type: int) -> dict:
+    """The entry's journal (of ``journal_type``: 90 general, 12 bank) in the division's
+    currency, or Exact's refusal."""
+    if not body.get(field):
         raise Invalid("mandatory", "journal")
-    journal = _by_code(data, "Journals", body["JournalCode"])
-    if journal is None or journal["Type"] != 90:
+    journal = _by_code(data, "Journals", body[field])
+    if journal is None or journal["Type"] != journal_type:
         raise Invalid("invalid", "journal")
     if (body.get("Currency") or data.currency) != data.currency:
         raise Invalid("invalid", "currency")
+    return journal
+
+
+def _general_journal_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
+    """Exact's GeneralJournalEntries have no Description and no Document: each line carries
+    its own (a line's Document is linked to the entry, as a purchase entry's is)."""
+    journal = _entry_journal(data, body, "JournalCode", 90)
     lines = [
         _entry_line(data, line, "GeneralJournalEntryLines")
         for line in _lines(body, "GeneralJournalEntryLines")
@@ -835,13 +842,7 @@ def _delete(st: SandboxState, call: Call, data: DivisionData, entity: Entity, ke
 def _bank_entry(st: SandboxState, call: Call, data: DivisionData, body: dict) -> dict:
     """POST financialtransaction/BankEntries: a bank journal and lines that each move money
     (AmountFC negative: paid out, positive: received) against a G/L account and relation."""
-    if not body.get("JournalCode"):
-        raise Invalid("mandatory", "journal")
-    journal = _by_code(data, "Journals", body["JournalCode"])
-    if journal is None or journal["Type"] != 12:
-        raise Invalid("invalid", "journal")
-    if (body.get("Currency") or data.currency) != data.currency:
-        raise Invalid("invalid", "currency")
+    journal = _entry_journal(data, body, "JournalCode", 12)
     today = _today_ms(st)
     lines = [_bank_line(data, line, today) for line in _lines(body, "BankEntryLines")]
     for line in lines:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.exact import sync
 from portal.exact.entities import ENTITIES
 from portal.extensions import db
-from portal.models import ExactRecord
+from portal.models import ExactRecord, SyncRun
 from portal.queue import get_queue, redis_connection
 
 SANDBOX_TABLES = {
@@ -93,3 +93,11 @@ def release_scheduled_jobs() -> None:
             job = Job.fetch(job_id, connection=redis_connection())
             registry.remove(job)
             queue.enqueue_job(job)
+
+
+def sync_runs(account_id: int) -> list[SyncRun]:
+    """The dossier's sync runs, oldest first, read afresh."""
+    db.session.expire_all()
+    return db.session.scalars(
+        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
+    ).all()

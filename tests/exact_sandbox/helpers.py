@@ -84,3 +84,19 @@ def purchase(api: Api, **overrides: object) -> dict:
     }
     body.update(overrides)
     return body
+
+
+# A division bigger than one page of most lists: 150 accounts, 2,500 lines, 70 GL accounts
+BIG = {
+    "divisions": [
+        {
+            "code": 777,
+            "name": "Groot BV",
+            "country": "NL",
+            "seed": 42,
+            "licence": "x",
+            "volume": {"accounts": 150, "transaction_lines": 2500, "gl_accounts": 70},
+        }
+    ],
+    "users": [{"username": "u", "password": "u", "divisions": [777], "language": "en-GB"}],
+}

@@ -8,21 +8,8 @@ import pytest
 import requests
 from exact_sandbox.testing import control
 
-from .helpers import api_for
+from .helpers import BIG, api_for
 
-BIG = {
-    "divisions": [
-        {
-            "code": 777,
-            "name": "Groot BV",
-            "country": "NL",
-            "seed": 42,
-            "licence": "x",
-            "volume": {"accounts": 150, "transaction_lines": 2500, "gl_accounts": 70},
-        }
-    ],
-    "users": [{"username": "u", "password": "u", "divisions": [777], "language": "en-GB"}],
-}
 DATE = re.compile(r"^/Date\(\d+\)/$")
 
 

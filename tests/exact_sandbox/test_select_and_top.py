@@ -6,22 +6,9 @@ import pytest
 import requests
 from exact_sandbox.fields import documented
 
-from .helpers import DIVISION, api_for
+from .helpers import BIG, DIVISION, api_for
 
 SELECT_MISSING = "Please add a $select or a $top=1 statement to the query string."
-BIG = {
-    "divisions": [
-        {
-            "code": 777,
-            "name": "Groot BV",
-            "country": "NL",
-            "seed": 42,
-            "licence": "x",
-            "volume": {"accounts": 150, "transaction_lines": 2500, "gl_accounts": 70},
-        }
-    ],
-    "users": [{"username": "u", "password": "u", "divisions": [777], "language": "en-GB"}],
-}
 
 
 def message(response: requests.Response) -> str:

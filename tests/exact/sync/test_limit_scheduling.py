@@ -22,7 +22,7 @@ from portal.exact.scheduling import (
     sync_job_id,
 )
 from portal.jobs.sync import enqueue_due_syncs
-from portal.models import ExactRecord, SyncRun, SyncState, Trigger
+from portal.models import ExactRecord, SyncState, Trigger
 from portal.queue import get_queue, redis_connection
 from tests.exact.portal_helpers import control
 from tests.exact.sync.conftest import DIVISION
@@ -32,6 +32,7 @@ from tests.exact.sync_helpers import (
     release_scheduled_jobs,
     run_sync_queue,
     sandbox_ids,
+    sync_runs,
 )
 
 TL_PATH = "sync/Financial/TransactionLines"
@@ -53,13 +54,6 @@ def _spend_the_minute_after_the_first_page(monkeypatch, sandbox) -> list:
         "transaction_lines",
         lambda: control(sandbox, "POST", "faults", kind="rate_limit", path=TL_PATH, count=1),
     )
-
-
-def _runs(db, account_id) -> list[SyncRun]:
-    db.session.expire_all()
-    return db.session.scalars(
-        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
-    ).all()
 
 
 def _state(db) -> SyncState:
@@ -85,7 +79,7 @@ def waiting(dossier, db, exact_sandbox, monkeypatch, early_in_the_minute):
 
 
 def test_a_spent_minute_ends_the_run_waiting_without_sleeping(waiting, db, early_in_the_minute):
-    run = _runs(db, waiting["account_id"])[-1]
+    run = sync_runs(waiting["account_id"])[-1]
     assert run.status == "waiting" and run.trigger == "initial"
     assert early_in_the_minute.slept == 0  # the job never slept on the minute
     assert run.stats["_limits"] == {"429": 1, "waited_seconds": 0}
@@ -113,7 +107,7 @@ def test_the_resume_sits_in_the_scheduled_registry_at_the_reset_and_finishes(
     release_scheduled_jobs()
     run_sync_queue()
 
-    runs = _runs(db, account_id)
+    runs = sync_runs(account_id)
     assert [(r.status, r.trigger) for r in runs] == [
         ("waiting", "initial"),
         ("succeeded", "initial"),
@@ -132,7 +126,7 @@ def test_a_resumed_run_that_waits_again_schedules_under_the_other_id(
     _spend_the_minute_after_the_first_page(monkeypatch, exact_sandbox)
     release_scheduled_jobs()
     run_sync_queue()  # the resume (sync-<id>-resume) runs and hits a spent minute again
-    assert [r.status for r in _runs(db, account_id)] == ["waiting", "waiting"]
+    assert [r.status for r in sync_runs(account_id)] == ["waiting", "waiting"]
     registry = get_queue("sync-now").scheduled_job_registry
     assert registry.get_job_ids() == [sync_job_id(account_id)]
     assert _transaction_lines(db) == 2000
@@ -147,7 +141,7 @@ def test_sync_now_replaces_a_waiting_resume(waiting, db, exact_sandbox, early_in
         Job.fetch(resume_job_id(account_id), connection=redis_connection())
     assert get_queue("sync-now").job_ids == [sync_job_id(account_id)]
     run_sync_queue()
-    runs = _runs(db, account_id)
+    runs = sync_runs(account_id)
     assert [(r.status, r.trigger) for r in runs][-1] == ("succeeded", "manual")
     assert len(runs) == 2  # the replaced resume never ran
     assert portal_ids(account_id) == sandbox_ids(exact_sandbox, DIVISION)
@@ -242,7 +236,7 @@ def test_a_first_import_beyond_the_days_budget_goes_on_after_the_reset_from_its_
     reset = (clock.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     after_first_page(monkeypatch, "transaction_lines", lambda: _spend_the_day(left=0, reset=reset))
     run_sync_queue()  # the first import: Exact's day is over after one page of lines
-    first = _runs(db, account_id)[-1]
+    first = sync_runs(account_id)[-1]
     assert first.status == "waiting" and "daily limit" in first.error  # not failed
     assert _transaction_lines(db) == 1000
     assert _state(db).next_run_at.replace(tzinfo=UTC) == reset
@@ -253,7 +247,7 @@ def test_a_first_import_beyond_the_days_budget_goes_on_after_the_reset_from_its_
     control(exact_sandbox, "POST", "clock", advance=seconds)
     assert enqueue_due_syncs() == 1
     run_sync_queue()
-    second = _runs(db, account_id)[-1]
+    second = sync_runs(account_id)[-1]
     assert second.status == "succeeded" and second.trigger == "schedule"
     assert second.stats["transaction_lines"]["in"] == 1500  # on from the kept cursor
     assert portal_ids(account_id) == sandbox_ids(exact_sandbox, DIVISION)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 from rq.job import Job, JobStatus
-from sqlalchemy import select
 
 from portal import clock
 from portal.blueprints.sync.helpers import trigger_label
 from portal.exact.scheduling import enqueue_sync, sync_job_id
-from portal.models import SyncRun, Trigger
+from portal.models import Trigger
 from portal.queue import get_queue, redis_connection
 from tests.exact.portal_helpers import control
-from tests.exact.sync_helpers import run_sync_queue
+from tests.exact.sync_helpers import release_scheduled_jobs, run_sync_queue, sync_runs
 
 GL_PATH = "sync/Financial/GLAccounts"
 
@@ -32,37 +31,20 @@ def retry_waiting(dossier, db, exact_sandbox, virtual_time):
     control(exact_sandbox, "POST", "faults", kind="status", status=503, path=GL_PATH, count=500)
     assert enqueue_sync(dossier["account_id"], Trigger.MANUAL)
     run_sync_queue()
-    assert _runs(db, dossier["account_id"])[-1].status == "failed"
+    assert sync_runs(dossier["account_id"])[-1].status == "failed"
     assert _job(dossier).get_status(refresh=True) == JobStatus.SCHEDULED
     control(exact_sandbox, "DELETE", "faults")
     return dossier
-
-
-def _runs(db, account_id) -> list[SyncRun]:
-    db.session.expire_all()
-    return db.session.scalars(
-        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
-    ).all()
 
 
 def _job(dossier) -> Job:
     return Job.fetch(sync_job_id(dossier["account_id"]), connection=redis_connection())
 
 
-def _release_scheduled_jobs() -> None:
-    """What RQ's scheduler does once the retry interval has passed."""
-    for queue in (get_queue("sync-now"), get_queue("sync")):
-        registry = queue.scheduled_job_registry
-        for job_id in registry.get_job_ids():
-            job = Job.fetch(job_id, connection=redis_connection())
-            registry.remove(job)
-            queue.enqueue_job(job)
-
-
 def test_an_automatic_retry_is_labelled_a_retry_not_by_hand(retry_waiting, db, app):
-    _release_scheduled_jobs()
+    release_scheduled_jobs()
     run_sync_queue()
-    runs = _runs(db, retry_waiting["account_id"])
+    runs = sync_runs(retry_waiting["account_id"])
     assert [run.trigger for run in runs[-2:]] == [Trigger.MANUAL, Trigger.RETRY]
     assert runs[-1].status == "succeeded"
     with app.test_request_context():
@@ -77,7 +59,7 @@ def test_sync_now_replaces_a_waiting_retry_and_starts_now(retry_waiting, db):
     for name in ("sync-now", "sync"):
         assert get_queue(name).scheduled_job_registry.get_job_ids() == []
     run_sync_queue()
-    run = _runs(db, account_id)[-1]
+    run = sync_runs(account_id)[-1]
     assert run.trigger == Trigger.MANUAL and run.status == "succeeded"
 
 

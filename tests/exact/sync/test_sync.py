@@ -8,17 +8,16 @@ from sqlalchemy import func, select
 from portal import modules
 from portal.exact import sync
 from portal.exact.scheduling import enqueue_sync, sync_job_id
-from portal.models import ExactRecord, SyncRun, SyncState
+from portal.models import ExactRecord, SyncState
 from tests.exact.portal_helpers import control
 from tests.exact.sync.conftest import DIVISION
-from tests.exact.sync_helpers import after_first_page, portal_ids, run_sync_queue, sandbox_ids
-
-
-def _runs(db, account_id):
-    db.session.expire_all()
-    return db.session.scalars(
-        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
-    ).all()
+from tests.exact.sync_helpers import (
+    after_first_page,
+    portal_ids,
+    run_sync_queue,
+    sandbox_ids,
+    sync_runs,
+)
 
 
 def test_activation_queues_an_initial_sync_that_brings_everything_in(dossier, db, exact_sandbox):
@@ -27,7 +26,7 @@ def test_activation_queues_an_initial_sync_that_brings_everything_in(dossier, db
     assert sync_job_id(dossier["account_id"]) in get_queue("sync-now").job_ids  # interactive
     run_sync_queue()
     assert portal_ids(dossier["account_id"]) == sandbox_ids(exact_sandbox, DIVISION)
-    run = _runs(db, dossier["account_id"])[-1]
+    run = sync_runs(dossier["account_id"])[-1]
     assert run.status == "succeeded" and run.trigger == "initial"
     assert run.stats["transaction_lines"]["in"] == 2500
     assert run.api_calls >= 14  # 1 division + 3 TL pages + lists + deleted
@@ -40,7 +39,7 @@ def test_a_second_run_is_incremental_and_idempotent(dossier, db, exact_sandbox):
     count = db.session.scalar(select(func.count()).select_from(ExactRecord))
     enqueue_sync(dossier["account_id"], "manual")
     run_sync_queue()
-    run = _runs(db, dossier["account_id"])[-1]
+    run = sync_runs(dossier["account_id"])[-1]
     assert run.status == "succeeded"
     assert db.session.scalar(select(func.count()).select_from(ExactRecord)) == count
     assert all(s["in"] == 0 and s["changed"] == 0 for s in run.stats.values())
@@ -77,7 +76,7 @@ def test_changes_and_deletions_in_exact_arrive(dossier, db, exact_sandbox):
         db.session.scalar(select(ExactRecord).where(ExactRecord.exact_id == center_key)).deleted_at
         is not None
     )
-    stats = _runs(db, dossier["account_id"])[-1].stats
+    stats = sync_runs(dossier["account_id"])[-1].stats
     assert stats["gl_accounts"]["changed"] == 1 and stats["accounts"]["deleted"] == 1
     assert stats["cost_centers"]["deleted"] == 1 and stats["cost_units"]["in"] == 1
     assert added["ID"] in portal_ids(dossier["account_id"])["cost_units"]
@@ -88,7 +87,7 @@ def test_a_moved_division_is_synced_again_from_the_start(dossier, db, exact_sand
     control(exact_sandbox, "POST", f"divisions/{DIVISION}/move")
     enqueue_sync(dossier["account_id"], "manual")
     run_sync_queue()
-    run = _runs(db, dossier["account_id"])[-1]
+    run = sync_runs(dossier["account_id"])[-1]
     assert run.status == "succeeded"
     # every row came again (new Timestamps), none was duplicated
     assert run.stats["transaction_lines"] == {"in": 0, "changed": 2500, "deleted": 0}

@@ -22,11 +22,17 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.exact import sync
 from portal.exact.scheduling import enqueue_sync, sync_job_id
-from portal.models import ConnectionStatus, ExactConnection, ExactRecord, SyncRun
+from portal.models import ConnectionStatus, ExactConnection, ExactRecord
 from portal.queue import redis_connection
 from tests.exact.portal_helpers import connect, control
 from tests.exact.sync.conftest import DIVISION
-from tests.exact.sync_helpers import after_first_page, portal_ids, run_sync_queue, sandbox_ids
+from tests.exact.sync_helpers import (
+    after_first_page,
+    portal_ids,
+    run_sync_queue,
+    sandbox_ids,
+    sync_runs,
+)
 from tests.processes import descendants
 
 TL_PATH = "sync/Financial/TransactionLines"
@@ -37,13 +43,6 @@ def virtual_time():
     """Waits for Exact (rate limits, backoff) take no real time; they are added up instead."""
     with clock.use(clock.VirtualClock()) as virtual:
         yield virtual
-
-
-def _runs(db, account_id):
-    db.session.expire_all()
-    return db.session.scalars(
-        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
-    ).all()
 
 
 def _equal(dossier, sandbox) -> bool:
@@ -62,7 +61,7 @@ def test_a_429_in_the_middle_of_paging_waits_and_goes_on(
         lambda: control(exact_sandbox, "POST", "faults", kind="rate_limit", path=TL_PATH, count=1),
     )
     run_sync_queue()
-    run = _runs(db, dossier["account_id"])[-1]
+    run = sync_runs(dossier["account_id"])[-1]
     assert hit and run.status == "succeeded"
     assert run.stats["_limits"]["429"] == 1 and run.stats["_limits"]["waited_seconds"] > 0
     assert _equal(dossier, exact_sandbox)
@@ -85,7 +84,7 @@ def test_passing_5xx_and_dropped_connections_are_retried(
 
     after_first_page(monkeypatch, "transaction_lines", faults)
     run_sync_queue()
-    run = _runs(db, dossier["account_id"])[-1]
+    run = sync_runs(dossier["account_id"])[-1]
     assert run.status == "succeeded" and virtual_time.slept > 0  # backed off
     assert _equal(dossier, exact_sandbox)
 
@@ -101,7 +100,7 @@ def test_a_lasting_5xx_fails_the_run_and_the_next_one_resumes(
         ),
     )
     run_sync_queue()  # RQ keeps the job for a retry later (Retry with backoff)
-    failed = _runs(db, dossier["account_id"])[-1]
+    failed = sync_runs(dossier["account_id"])[-1]
     assert failed.status == "failed" and "internal error" in failed.error
     stored = db.session.scalar(
         select(func.count())
@@ -113,7 +112,7 @@ def test_a_lasting_5xx_fails_the_run_and_the_next_one_resumes(
     Job.fetch(sync_job_id(dossier["account_id"]), connection=redis_connection()).delete()
     enqueue_sync(dossier["account_id"], "manual")
     run_sync_queue()
-    resumed = _runs(db, dossier["account_id"])[-1]
+    resumed = sync_runs(dossier["account_id"])[-1]
     assert resumed.status == "succeeded"
     assert resumed.stats["transaction_lines"]["in"] == 1500  # no duplicate, no gap
     assert _equal(dossier, exact_sandbox)
@@ -129,7 +128,7 @@ def test_an_access_token_expiring_mid_run_is_refreshed_once(
 
     after_first_page(monkeypatch, "transaction_lines", expire)
     run_sync_queue()
-    assert _runs(db, dossier["account_id"])[-1].status == "succeeded"
+    assert sync_runs(dossier["account_id"])[-1].status == "succeeded"
     assert control(exact_sandbox, "GET", "counters")["refreshes_total"] == 1
     assert _equal(dossier, exact_sandbox)
 
@@ -150,7 +149,7 @@ def test_a_consent_revoked_mid_run_fails_clearly_and_stops_future_runs(
 
     after_first_page(monkeypatch, "transaction_lines", revoke_and_let_time_pass)
     run_sync_queue()
-    run = _runs(db, dossier["account_id"])[-1]
+    run = sync_runs(dossier["account_id"])[-1]
     assert run.status == "failed" and "connect it again" in run.error
     db.session.expire_all()
     assert db.session.scalar(select(ExactConnection)).status == (
@@ -162,7 +161,7 @@ def test_a_consent_revoked_mid_run_fails_clearly_and_stops_future_runs(
     connect(client, exact_sandbox, dossier["portal_id"])
     enqueue_sync(dossier["account_id"], "manual")
     run_sync_queue()
-    assert _runs(db, dossier["account_id"])[-1].status == "succeeded"
+    assert sync_runs(dossier["account_id"])[-1].status == "succeeded"
     assert _equal(dossier, exact_sandbox)
 
 
@@ -209,7 +208,7 @@ def test_a_worker_killed_mid_run_resumes_without_duplicates_or_gaps(
     Job.fetch(sync_job_id(dossier["account_id"]), connection=redis_connection()).delete()
     enqueue_sync(dossier["account_id"], "resume")
     run_sync_queue()
-    runs = _runs(db, dossier["account_id"])
+    runs = sync_runs(dossier["account_id"])
     assert [r.status for r in runs] == ["interrupted", "succeeded"]
     assert "stopped in the middle" in runs[0].error
     assert runs[1].stats["transaction_lines"]["in"] == 2500 - stored

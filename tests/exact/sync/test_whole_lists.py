@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.exact import sync
 from portal.exact.client.http import ExactClient
-from portal.models import ExactRecord, SyncRun, SyncState
+from portal.models import ExactRecord, SyncState
 from portal.queue import redis_connection
 from tests.exact.portal_helpers import activated_dossier, control
 from tests.exact.sync.conftest import DIVISION
@@ -24,6 +24,7 @@ from tests.exact.sync_helpers import (
     release_scheduled_jobs,
     run_sync_queue,
     sandbox_ids,
+    sync_runs,
 )
 
 COST_CENTERS = 130  # three pages of 60
@@ -78,13 +79,6 @@ def stopped_in_the_list(
     return dossier
 
 
-def _runs(db, account_id) -> list[SyncRun]:
-    db.session.expire_all()
-    return db.session.scalars(
-        select(SyncRun).where(SyncRun.account_id == account_id).order_by(SyncRun.id)
-    ).all()
-
-
 def _cost_centers(db) -> int:
     return db.session.scalar(
         select(func.count())
@@ -110,14 +104,14 @@ def test_a_spent_minute_in_a_whole_list_ends_the_run_and_the_resume_reads_on(
     stopped_in_the_list, db, exact_sandbox, early_in_the_minute, list_gets
 ):
     account_id = stopped_in_the_list["account_id"]
-    first = _runs(db, account_id)[-1]
+    first = sync_runs(account_id)[-1]
     assert first.status == "waiting"
     assert _cost_centers(db) == 60  # the first page, stored
     state = db.session.scalar(select(SyncState))
     assert "$skiptoken" in state.cursors["cost_centers:next"]  # with the link to the next one
 
     _resume(early_in_the_minute, exact_sandbox)
-    resumed = _runs(db, account_id)[-1]
+    resumed = sync_runs(account_id)[-1]
     assert resumed.status == "succeeded"
     assert resumed.stats["cost_centers"]["in"] == COST_CENTERS - 60  # on from that page
     assert _cost_centers(db) == COST_CENTERS
@@ -152,7 +146,7 @@ def test_a_list_whose_read_ids_are_lost_starts_over_and_is_still_whole(
     account_id = stopped_in_the_list["account_id"]
     redis_connection().delete(sync._seen_key(account_id, "cost_centers"))  # Redis restarted
     _resume(early_in_the_minute, exact_sandbox)
-    resumed = _runs(db, account_id)[-1]
+    resumed = sync_runs(account_id)[-1]
     assert resumed.status == "succeeded"
     assert resumed.stats["cost_centers"]["in"] == COST_CENTERS - 60  # page one again: unchanged
     assert portal_ids(account_id) == sandbox_ids(exact_sandbox, DIVISION)
