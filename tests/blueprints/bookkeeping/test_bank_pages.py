@@ -252,7 +252,7 @@ def test_a_member_may_not_pair_or_unpair(app, setup):
 def test_another_accounts_transactions_and_items_are_404(app, setup):
     account = setup["account"]
     bank.import_statement(
-        account, setup["user"], "v.sta", samples.mt940_statement([_debit("9.00", "V1")])
+        account, setup["user"], "v.sta", samples.mt940_statement([_debit("9.00", "VICTIMREF77")])
     )
     victim_item = db.session.scalars(select(BookItem)).one()
     victim_receipt = make_item(account, amount=Decimal("9.00"))
@@ -278,7 +278,7 @@ def test_another_accounts_transactions_and_items_are_404(app, setup):
         == 404
     )
     listing = _text(browser.get(f"{base}/transactions"))
-    assert "V1" not in listing and "Kantoor Plus" not in listing
+    assert "VICTIMREF77" not in listing and "Kantoor Plus" not in listing
     assert (
         browser.post(f"{setup['base']}/transactions/{victim_transaction.id}/unpair").status_code
         == 404
