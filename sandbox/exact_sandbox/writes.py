@@ -483,12 +483,33 @@ def _line_common(
     }
 
 
-def _line_fields(line: dict) -> dict:
-    gl, vat = line["GL"], line["VAT"]
+def _booked_on(line: dict) -> dict:
+    """The transaction-line fields of what a validated line books on: its G/L account, and its
+    relation, cost center and cost unit where it names them (else the entry's stand)."""
+    gl = line["GL"]
     fields = {
         "GLAccount": gl["ID"],
         "GLAccountCode": gl["Code"],
         "GLAccountDescription": gl["Description"],
+    }
+    if line["Account"]:
+        account = line["Account"]
+        fields["Account"] = account["ID"]
+        fields["AccountCode"] = account["Code"]
+        fields["AccountName"] = account["Name"]
+    if line["CostCenter"]:
+        fields["CostCenter"] = line["CostCenter"]["Code"]
+        fields["CostCenterDescription"] = line["CostCenter"]["Description"]
+    if line["CostUnit"]:
+        fields["CostUnit"] = line["CostUnit"]["Code"]
+        fields["CostUnitDescription"] = line["CostUnit"]["Description"]
+    return fields
+
+
+def _line_fields(line: dict) -> dict:
+    vat = line["VAT"]
+    fields = {
+        **_booked_on(line),
         "AmountDC": line["Amount"],
         "AmountFC": line["Amount"],
         "AmountVATFC": line["VATAmount"],
@@ -500,21 +521,6 @@ def _line_fields(line: dict) -> dict:
         fields["Description"] = line["Description"]
     if line["Document"]:
         fields["Document"] = line["Document"]
-    if line["CostCenter"]:
-        fields["CostCenter"] = line["CostCenter"]["Code"]
-        fields["CostCenterDescription"] = line["CostCenter"]["Description"]
-    if line["CostUnit"]:
-        fields["CostUnit"] = line["CostUnit"]["Code"]
-        fields["CostUnitDescription"] = line["CostUnit"]["Description"]
-    if line["Account"]:
-        account = line["Account"]
-        fields.update(
-            {
-                "Account": account["ID"],
-                "AccountCode": account["Code"],
-                "AccountName": account["Name"],
-            }
-        )
     return fields
 
 
@@ -961,62 +967,33 @@ def _book_bank(
 
 def _bank_offset(common: dict, line: dict, line_number: int) -> dict:
     """The transaction line a bank line books against: the opposite of the bank movement."""
-    gl, account = line["GL"], line["Account"]
-    fields = {
+    return {
         **common,
+        **_booked_on(line),
         "LineNumber": line_number,
         "Date": odata_date(line["Day"]),
-        "GLAccount": gl["ID"],
-        "GLAccountCode": gl["Code"],
-        "GLAccountDescription": gl["Description"],
         "AmountDC": -line["Amount"],
         "AmountFC": -line["Amount"],
         "Description": line["Description"],
         "InvoiceNumber": line["OurRef"],
         "Notes": line["Notes"],
     }
-    if account:
-        fields.update(
-            {
-                "Account": account["ID"],
-                "AccountCode": account["Code"],
-                "AccountName": account["Name"],
-            }
-        )
-    if line["CostCenter"]:
-        fields["CostCenter"] = line["CostCenter"]["Code"]
-        fields["CostCenterDescription"] = line["CostCenter"]["Description"]
-    if line["CostUnit"]:
-        fields["CostUnit"] = line["CostUnit"]["Code"]
-        fields["CostUnitDescription"] = line["CostUnit"]["Description"]
-    return fields
 
 
 def _bank_line_row(common: dict, line: dict, line_number: int) -> dict:
-    gl, account = line["GL"], line["Account"] or {}
-    center, unit = line["CostCenter"] or {}, line["CostUnit"] or {}
     row = {name: None for name in BANK_ENTRY_LINE_FIELDS if name not in PROTECTED}
     row.update(
         {
+            **_booked_on(line),
             "EntryID": common["EntryID"],
             "EntryNumber": common["EntryNumber"],
             "LineNumber": line_number,
             "Date": odata_date(line["Day"]),
-            "Account": account.get("ID"),
-            "AccountCode": account.get("Code"),
-            "AccountName": account.get("Name"),
             "AmountDC": line["Amount"],
             "AmountFC": line["Amount"],
             "AmountVATFC": 0.0,
-            "CostCenter": center.get("Code"),
-            "CostCenterDescription": center.get("Description"),
-            "CostUnit": unit.get("Code"),
-            "CostUnitDescription": unit.get("Description"),
             "Description": line["Description"],
             "ExchangeRate": 1.0,
-            "GLAccount": gl["ID"],
-            "GLAccountCode": gl["Code"],
-            "GLAccountDescription": gl["Description"],
             "Notes": line["Notes"],
             "OurRef": line["OurRef"],
         }
