@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import requests
 from exact_sandbox import SandboxServer
 from exact_sandbox.testing import connect
@@ -100,3 +105,31 @@ BIG = {
     ],
     "users": [{"username": "u", "password": "u", "divisions": [777], "language": "en-GB"}],
 }
+
+
+def rows_with_exactly(api: Api, path: str, select: str) -> list[dict]:
+    """A page of ``path`` asked with ``$select``: it answers 200 with rows that carry exactly
+    the selected fields (and ``__metadata``)."""
+    response = api.get(path, {"$select": select})
+    assert response.status_code == 200, response.text
+    rows = response.json()["d"]["results"]
+    assert rows
+    assert set(rows[0]) == {"__metadata", *select.split(",")}
+    return rows
+
+
+@contextmanager
+def sandbox_process(*options: str) -> Iterator[subprocess.Popen]:
+    """``python -m exact_sandbox --port 0 OPTIONS`` running, its output a text pipe; stopped
+    afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "exact_sandbox", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

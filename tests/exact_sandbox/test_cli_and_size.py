@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import requests
@@ -15,7 +13,7 @@ from exact_sandbox.config import default_config, load_config
 from exact_sandbox.data import DivisionData
 from exact_sandbox.testing import frozen_clock
 
-from .helpers import api_for
+from .helpers import api_for, sandbox_process
 
 
 def test_command_has_the_documented_options():
@@ -36,31 +34,11 @@ def test_description_names_url_client_and_redirect():
 def test_python_dash_m_serves_until_stopped(tmp_path):
     config = tmp_path / "sandbox.json"
     config.write_text('{"limits": {"minutely": 7}}')
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-u",
-            "-m",
-            "exact_sandbox",
-            "--port",
-            "0",
-            "--config",
-            str(config),
-            "--speed",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+    with sandbox_process("--config", str(config), "--speed", "0") as process:
         first_line = process.stdout.readline()
         url = re.search(r"http://\S+", first_line).group(0)
         assert requests.get(f"{url}/", timeout=10).json()["apps"] == ["sandbox-demo-client"]
         assert requests.get(f"{url}/_sandbox/clock", timeout=10).json()["speed"] == 0
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_config_file_overlays_the_default(tmp_path):

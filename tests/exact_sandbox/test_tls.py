@@ -4,8 +4,6 @@ serves TLS with a certificate of one's own or a throwaway one it makes, verified
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -15,7 +13,7 @@ from exact_sandbox.cli import sandbox_command
 from exact_sandbox.testing import frozen_clock
 from exact_sandbox.tls import make_certificate, server_context
 
-from .helpers import api_for
+from .helpers import api_for, sandbox_process
 
 
 def test_a_throwaway_certificate_is_verified_by_a_client_that_trusts_it(tmp_path, monkeypatch):
@@ -41,24 +39,7 @@ def test_a_throwaway_certificate_is_verified_by_a_client_that_trusts_it(tmp_path
 
 
 def test_the_command_makes_a_certificate_and_serves_https(tmp_path):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-u",
-            "-m",
-            "exact_sandbox",
-            "--port",
-            "0",
-            "--speed",
-            "0",
-            "--tls-self-signed",
-            str(tmp_path / "tls"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
+    with sandbox_process("--speed", "0", "--tls-self-signed", str(tmp_path / "tls")) as process:
         lines = []
         while not any("SSL_CERT_FILE=" in line for line in lines):
             lines.append(process.stdout.readline())
@@ -68,9 +49,6 @@ def test_the_command_makes_a_certificate_and_serves_https(tmp_path):
         assert cert == str(tmp_path / "tls" / "sandbox-cert.pem")
         answer = requests.get(f"{url}/_sandbox/clock", verify=cert, timeout=10)
         assert answer.json()["speed"] == 0
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.parametrize(
