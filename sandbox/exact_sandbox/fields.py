@@ -51,11 +51,6 @@ def all_navigation() -> dict[str, str | None]:
     return result
 
 
-def edm_type(name: str, field: str) -> str | None:
-    """The Edm type the data file records for ``field``, where it matters (else None)."""
-    return _entry(name).get("types", {}).get(field)
-
-
 def source(name: str) -> dict:
     """Where the list was read: {"exact": [page URLs], "picqer": [model file paths]}."""
     return dict(_entry(name)["source"])

@@ -29,8 +29,6 @@ MORE_RIGHTS = {"enter_bank_entries": ("Enter bank entries", "Bankboekingen invoe
 BANK_WRITE_RIGHT = "enter_bank_entries"
 
 # Navigation properties of these entities: __deferred unless $expand names them.
-MORE_NAVIGATION = {"BankEntryLines", "SalesInvoiceLines"}
-
 MORE = (
     Entity(
         "Contacts",
@@ -123,4 +121,3 @@ MORE = (
         has_timestamp=False,
     ),
 )
-MORE_BY_NAME = {entity.name: entity for entity in MORE}
