@@ -325,20 +325,19 @@ def _read(st: SandboxState, call: Call, entity: Entity, kind: str) -> Response:
     if refused is not None:
         return refused
     table = st.data(call.division).tables[entity.name]
-    accepted = entity.fields
     if call.key is not None:
-        return _read_one(call, entity, table, kind, accepted)
+        return _read_one(call, entity, table, kind)
     top = parse_int(request.args.get("$top"), "$top")
-    select = parse_select(request.args.get("$select"), accepted, entity.odata_type)
+    select = parse_select(request.args.get("$select"), entity.fields, entity.odata_type)
     _check_select(st, select, top, entity.select_required(kind))
-    fields = select or list(accepted)
+    fields = select or list(entity.fields)
     size, paged = _top_paging(st, top, _page_size(st, kind))
     if size == 0:
         rows, next_token = [], None
     elif kind == "sync":
-        rows, next_token = _sync_rows(st, entity, table, size, accepted)
+        rows, next_token = _sync_rows(st, entity, table, size)
     else:
-        rows, next_token = _indexed_rows(entity, table, size, accepted)
+        rows, next_token = _indexed_rows(entity, table, size)
     path = _path_for(call, entity, kind)
     rendered = render_many(rows, entity, fields, path, _expand(entity), call.division)
     return _page_answer(rendered, next_token, top, paged)
@@ -388,27 +387,23 @@ def _page_answer(
     return _envelope(rows, next_token, next_top=rest)
 
 
-def _read_one(
-    call: Call, entity: Entity, table: Table, kind: str, accepted: tuple[str, ...]
-) -> Response:
+def _read_one(call: Call, entity: Entity, table: Table, kind: str) -> Response:
     row = table.find(call.key)
     if row is None or kind != "standard":
         return fail(404, "Record not found")
-    select = parse_select(request.args.get("$select"), accepted, entity.odata_type)
+    select = parse_select(request.args.get("$select"), entity.fields, entity.odata_type)
     path = _path_for(call, entity, kind)
-    fields = select or list(accepted)
+    fields = select or list(entity.fields)
     rendered = render(row, entity, fields, path, _expand(entity), call.division)
     if not g.wants_json:
         return atom_feed(entity.name, [rendered["__metadata"]["uri"]])
     return json_response({"d": rendered})
 
 
-def _sync_rows(
-    st: SandboxState, entity: Entity, table: Table, size: int, accepted: tuple[str, ...]
-):
+def _sync_rows(st: SandboxState, entity: Entity, table: Table, size: int):
     """Rows above the Timestamp filter, in Timestamp order; only Timestamp may be filtered."""
     after = 0
-    where = parse_filter(request.args.get("$filter"), accepted, entity.odata_type)
+    where = parse_filter(request.args.get("$filter"), entity.fields, entity.odata_type)
     if where.conditions is None:
         raise ODataError("Only 'Timestamp gt' filters are supported on sync endpoints.")
     for condition in where.conditions:
@@ -448,9 +443,9 @@ def _int_token(token: str) -> int:
         raise ODataError(f"Invalid $skiptoken '{token}'.") from error
 
 
-def _indexed_rows(entity: Entity, table: Table, size: int, accepted: tuple[str, ...]):
+def _indexed_rows(entity: Entity, table: Table, size: int):
     """Rows in index order matching the filter, resuming after the $skiptoken GUID."""
-    where = parse_filter(request.args.get("$filter"), accepted, entity.odata_type)
+    where = parse_filter(request.args.get("$filter"), entity.fields, entity.odata_type)
     start = _guid_token_start(table, request.args.get("$skiptoken"))
     by_key = _key_condition(entity, where)
     if by_key is not None:
